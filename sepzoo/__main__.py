@@ -1,0 +1,5 @@
+"""``python -m sepzoo`` runs the CLI."""
+
+from sepzoo.cli import entry_point
+
+entry_point()

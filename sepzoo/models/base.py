@@ -1,0 +1,83 @@
+"""The contract every zoo model keeps, so the Separator, trainer and evaluator never hard-code a model's numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+
+class SeparationModel(keras.Model):
+    """Base class of every zoo model: a functional Keras model from a mixture window to source windows.
+
+    Tensor layout:
+        input:  ``(batch, context_samples, channels)`` float32 waveform, nominally in [-1, 1].
+        output: ``(batch, target_samples, len(sources) * channels)`` float32, source-major: source ``s``,
+            channel ``c`` is ``output[..., s * channels + c]``.
+    The target window is centred in the context window: it starts ``(context_samples - target_samples) // 2``
+    samples after the context window starts.
+
+    Subclasses build their graph, call ``super().__init__(inputs=..., outputs=...)``, then
+    :meth:`_set_fields` with their numbers; ``receptive_field`` is computed by the subclass from its layers.
+    """
+
+    def _set_fields(
+        self,
+        *,
+        sources: tuple[str, ...] | list[str],
+        sample_rate: int,
+        channels: int,
+        context_samples: int,
+        target_samples: int,
+        receptive_field: int,
+    ) -> None:
+        self._sources = tuple(sources)
+        self._sample_rate = int(sample_rate)
+        self._channels = int(channels)
+        self._context_samples = int(context_samples)
+        self._target_samples = int(target_samples)
+        self._receptive_field = int(receptive_field)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Names of the separated sources, in output order."""
+        return self._sources
+
+    @property
+    def sample_rate(self) -> int:
+        """Sample rate the model works at, in Hz."""
+        return self._sample_rate
+
+    @property
+    def channels(self) -> int:
+        """Audio channels per source the model takes and returns (1 = mono)."""
+        return self._channels
+
+    @property
+    def context_samples(self) -> int:
+        """Length of the input window, in samples at :attr:`sample_rate`."""
+        return self._context_samples
+
+    @property
+    def target_samples(self) -> int:
+        """Length of the output window, in samples, centred in the input window."""
+        return self._target_samples
+
+    @property
+    def receptive_field(self) -> int:
+        """Input samples that can influence one output sample through the convolution stack."""
+        return self._receptive_field
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready summary: sources, rate (Hz), windows and receptive field (samples and s), params."""
+        return {
+            "class": type(self).__name__,
+            "sources": list(self.sources),
+            "sample_rate": self.sample_rate,
+            "channels": self.channels,
+            "context_samples": self.context_samples,
+            "target_samples": self.target_samples,
+            "receptive_field": self.receptive_field,
+            "receptive_field_seconds": round(self.receptive_field / self.sample_rate, 4),
+            "params": int(self.count_params()),
+        }

@@ -1,0 +1,233 @@
+"""Building blocks shared by the zoo models. One class per block; models compose them.
+
+All layers take and return channels-last tensors ``(batch, frames, channels)``. "Frames" are samples at
+the layer's own resolution: after ``n`` stride-2 steps one frame spans ``2**n`` input samples.
+
+Every layer here that changes how far an output frame can see implements
+``receptive_field_step(rf, jump) -> (rf, jump)``, used by :mod:`sepzoo.models.receptive_field`:
+``rf`` is the receptive field in input samples of one frame of the layer's input, ``jump`` is the
+distance in input samples between two neighbouring frames.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+from keras import layers, ops
+
+_PACKAGE = "sepzoo"
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class TimeToDepth(layers.Layer):
+    """Fold ``factor`` consecutive frames into channels: ``(B, T, C) -> (B, T / factor, C * factor)``.
+
+    The space-to-depth of super-resolution networks, along time. ``T`` must be a multiple of ``factor``.
+    Output channel ``k * C + c`` holds channel ``c`` of frame ``k`` within each group.
+    """
+
+    def __init__(self, factor: int, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        frames, channels = x.shape[1], x.shape[2]
+        return ops.reshape(x, (-1, frames // self.factor, channels * self.factor))
+
+    def compute_output_shape(self, input_shape):
+        batch, frames, channels = input_shape
+        return (batch, None if frames is None else frames // self.factor, channels * self.factor)
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        return rf + (self.factor - 1) * jump, jump * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class DepthToTime(layers.Layer):
+    """Unfold channels back into frames: ``(B, T, C * factor) -> (B, T * factor, C)``; inverse of TimeToDepth."""
+
+    def __init__(self, factor: int, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        frames, channels = x.shape[1], x.shape[2]
+        return ops.reshape(x, (-1, frames * self.factor, channels // self.factor))
+
+    def compute_output_shape(self, input_shape):
+        batch, frames, channels = input_shape
+        return (batch, None if frames is None else frames * self.factor, channels // self.factor)
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        return rf, max(1, jump // self.factor)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class DownsamplingBlock(layers.Layer):
+    """Halve the frame rate, then filter: stride-2 conv followed by a depthwise-separable conv.
+
+    ``(B, T, C_in) -> (B, T / 2, filters)``. With ``separable_stride=True`` the stride-2 conv is itself
+    depthwise-separable (worth it once the input has enough channels, per MobileNetV2's advice).
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int = 15,
+        stride_kernel_size: int = 5,
+        separable_stride: bool = False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.stride_kernel_size = int(stride_kernel_size)
+        self.separable_stride = bool(separable_stride)
+        stride_conv = layers.SeparableConv1D if separable_stride else layers.Conv1D
+        self.down = stride_conv(filters, stride_kernel_size, strides=2, padding="same", name="down")
+        self.act_down = layers.LeakyReLU(0.2)
+        self.conv = layers.SeparableConv1D(filters, kernel_size, padding="same", name="separable")
+        self.act_conv = layers.LeakyReLU(0.2)
+
+    def build(self, input_shape):
+        self.down.build(input_shape)
+        half = (input_shape[0], None if input_shape[1] is None else input_shape[1] // 2, self.filters)
+        self.conv.build(half)
+        super().build(input_shape)
+
+    def call(self, x):
+        return self.act_conv(self.conv(self.act_down(self.down(x))))
+
+    def compute_output_shape(self, input_shape):
+        frames = input_shape[1]
+        return (input_shape[0], None if frames is None else frames // 2, self.filters)
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        rf += (self.stride_kernel_size - 1) * jump
+        jump *= 2
+        return rf + (self.kernel_size - 1) * jump, jump
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "stride_kernel_size": self.stride_kernel_size,
+            "separable_stride": self.separable_stride,
+        }
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class AtrousSpatialPyramidPooling(layers.Layer):
+    """ASPP along time: parallel atrous convs at several dilation rates plus a global-pooling branch.
+
+    ``(B, T, C_in) -> (B, T, filters)``. Branches: a 1x1 conv; one depthwise-separable conv of
+    ``kernel_size`` per rate in ``rates`` (dilation = rate); the mean over all ``T`` frames through a 1x1
+    conv, broadcast back over time. The branches are concatenated and fused by a 1x1 conv. The pooling
+    branch sees the whole window; :meth:`receptive_field_step` counts the largest atrous branch only.
+    """
+
+    def __init__(self, filters: int, rates: Sequence[int] = (1, 8, 32, 128), kernel_size: int = 9, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.rates = tuple(int(r) for r in rates)
+        self.kernel_size = int(kernel_size)
+        self.pointwise = layers.Conv1D(filters, 1, activation="leaky_relu", name="pointwise")
+        self.atrous = [
+            layers.SeparableConv1D(
+                filters, kernel_size, dilation_rate=rate, padding="same", activation="leaky_relu", name=f"rate_{rate}"
+            )
+            for rate in self.rates
+        ]
+        self.pooled = layers.Conv1D(filters, 1, activation="leaky_relu", name="pooled")
+        self.fuse = layers.Conv1D(filters, 1, activation="leaky_relu", name="fuse")
+
+    def build(self, input_shape):
+        for branch in (self.pointwise, *self.atrous):
+            branch.build(input_shape)
+        self.pooled.build((input_shape[0], 1, input_shape[2]))
+        self.fuse.build((input_shape[0], input_shape[1], self.filters * (len(self.rates) + 2)))
+        super().build(input_shape)
+
+    def call(self, x):
+        frames = ops.shape(x)[1]
+        pooled = self.pooled(ops.mean(x, axis=1, keepdims=True))
+        pooled = ops.repeat(pooled, frames, axis=1)
+        branches = [self.pointwise(x), *(conv(x) for conv in self.atrous), pooled]
+        return self.fuse(ops.concatenate(branches, axis=-1))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1], self.filters)
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        return rf + (self.kernel_size - 1) * max(self.rates) * jump, jump
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "rates": list(self.rates),
+            "kernel_size": self.kernel_size,
+        }
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class TemporalAttention(layers.Layer):
+    """Re-weight every frame by a learned gate in (0, 1): CBAM's spatial attention, along time.
+
+    ``(B, T, C) -> (B, T, C)``. The channel-wise mean and max of each frame, ``(B, T, 2)``, go through a conv
+    of ``kernel_size`` with a sigmoid, giving one weight per frame that multiplies all its channels.
+    """
+
+    def __init__(self, kernel_size: int = 7, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel_size = int(kernel_size)
+        self.gate = layers.Conv1D(1, kernel_size, padding="same", activation="sigmoid", name="gate")
+
+    def build(self, input_shape):
+        self.gate.build((input_shape[0], input_shape[1], 2))
+        super().build(input_shape)
+
+    def call(self, x):
+        stats = ops.concatenate(
+            [ops.mean(x, axis=-1, keepdims=True), ops.max(x, axis=-1, keepdims=True)], axis=-1
+        )
+        return x * self.gate(stats)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        return rf + (self.kernel_size - 1) * jump, jump
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class ResidualSource(layers.Layer):
+    """Append the mixture minus the sum of the estimated sources as one more source.
+
+    Inputs ``[mixture (B, T, C), estimates (B, T, S * C)]`` -> ``(B, T, (S + 1) * C)``, source-major, so the
+    sources always add up to the mixture exactly.
+    """
+
+    def call(self, inputs):
+        mixture, estimates = inputs
+        channels = mixture.shape[-1]
+        n_sources = estimates.shape[-1] // channels
+        total = ops.zeros_like(mixture)
+        for s in range(n_sources):
+            total = total + estimates[..., s * channels : (s + 1) * channels]
+        return ops.concatenate([estimates, mixture - total], axis=-1)
+
+    def compute_output_shape(self, input_shapes):
+        mixture_shape, estimates_shape = input_shapes
+        return (*estimates_shape[:2], estimates_shape[2] + mixture_shape[2])

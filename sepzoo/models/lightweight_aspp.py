@@ -1,0 +1,196 @@
+"""LightweightASPP: a ~0.85 M-parameter Wave-U-Net-style waveform separator (SEEDS.md part B)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+from keras import layers
+
+from sepzoo.models.base import SeparationModel
+from sepzoo.models.layers import (
+    AtrousSpatialPyramidPooling,
+    DepthToTime,
+    DownsamplingBlock,
+    ResidualSource,
+    TemporalAttention,
+    TimeToDepth,
+)
+from sepzoo.models.receptive_field import receptive_field
+
+VARIANTS = {
+    "a": "receptive-field-preserving decoder (RFPD), no attention",
+    "b": "RFPD + temporal attention at the last layer",
+    "c": "upsampling decoder + temporal attention",
+}
+
+
+@keras.saving.register_keras_serializable(package="sepzoo")
+class LightweightASPP(SeparationModel):
+    """Waveform-to-waveform separator with an ASPP encoder and a receptive-field-preserving decoder.
+
+    After the lightweight end-to-end separation model of SEEDS.md part B. A stem conv and four downsampling
+    blocks (stride-2 conv + depthwise-separable conv) bring the mixture to 1/16 of the sample rate, where an
+    ASPP bottleneck (atrous separable convs at several rates + global pooling) widens the receptive field to
+    the whole context window. The decoder is one of three variants:
+
+    - ``"a"``: RFPD. The skip features of each encoder level are folded down to the bottleneck's frame rate
+      with time-to-depth and decoded there, so every decoder kernel keeps the bottleneck's reach; one
+      depth-to-time at the end restores the sample rate.
+    - ``"b"``: RFPD plus temporal attention (a learned per-sample gate) before the output conv.
+    - ``"c"``: a classic upsampling decoder (x2 per level, concatenated skips) plus temporal attention.
+
+    Input ``(batch, context_samples, channels)``; output ``(batch, context_samples, len(sources) * channels)``
+    source-major (``target_samples == context_samples``). With ``residual_last_source`` the last source is
+    the mixture minus the others, so the sources always sum to the mixture.
+
+    Args:
+        sources: names of the separated sources, in output order.
+        sample_rate: sample rate the model works at, Hz.
+        channels: audio channels of the mixture and of each source (1 = mono).
+        context_samples: window length in samples; a multiple of 16.
+        variant: ``"a"``, ``"b"`` or ``"c"`` (see above).
+        encoder_channels: filters of the stem conv and of the four downsampling blocks (5 numbers).
+        aspp_channels: filters of each ASPP branch and of its output.
+        aspp_rates: dilation rates of the ASPP's atrous branches (in bottleneck frames).
+        aspp_kernel_size: kernel of the atrous branches, frames.
+        kernel_size: kernel of the stem and the separable convs, frames.
+        decoder_channels: filters of each decoder stage.
+        output_channels_per_sample: features per output sample before the last conv (RFPD depth-to-time).
+        attention_kernel_size: kernel of the temporal attention gate, samples.
+        residual_last_source: compute the last source as mixture minus the others.
+
+    Example:
+    ```python
+    import numpy as np, sepzoo
+    model = sepzoo.models.LightweightASPP(sources=("vocals", "accompaniment"), variant="b")
+    stems = model.predict(np.zeros((1, 16384, 1), "float32"))   # (1, 16384, 2)
+    model = sepzoo.load("lightweight_aspp")                       # shipped weights
+    ```
+    """
+
+    def __init__(
+        self,
+        sources: Sequence[str] = ("drums", "bass", "keys", "other"),
+        sample_rate: int = 22050,
+        channels: int = 1,
+        context_samples: int = 16384,
+        variant: str = "b",
+        encoder_channels: Sequence[int] = (24, 48, 96, 128, 160),
+        aspp_channels: int = 96,
+        aspp_rates: Sequence[int] = (1, 8, 32, 128),
+        aspp_kernel_size: int = 9,
+        kernel_size: int = 15,
+        decoder_channels: int = 172,
+        output_channels_per_sample: int = 16,
+        attention_kernel_size: int = 15,
+        residual_last_source: bool = True,
+        **kwargs,
+    ):
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+        if len(encoder_channels) != 5:
+            raise ValueError(f"encoder_channels needs 5 numbers (stem + 4 blocks), got {list(encoder_channels)}")
+        if context_samples % 16:
+            raise ValueError(f"context_samples must be a multiple of 16, got {context_samples}")
+        sources = tuple(sources)
+        n_outputs = (len(sources) - int(residual_last_source)) * channels
+
+        # === Layers ===
+        stem = layers.Conv1D(encoder_channels[0], kernel_size, padding="same", activation="leaky_relu", name="stem")
+        down_blocks = [
+            DownsamplingBlock(filters, kernel_size, separable_stride=(level == 3), name=f"down_{level + 1}")
+            for level, filters in enumerate(encoder_channels[1:])
+        ]
+        aspp = AtrousSpatialPyramidPooling(aspp_channels, aspp_rates, aspp_kernel_size, name="aspp")
+        attention = TemporalAttention(attention_kernel_size, name="temporal_attention") if variant != "a" else None
+        head = layers.Conv1D(n_outputs, 1, name="head")
+
+        # === Functional graph ===
+        mixture = keras.Input(shape=(context_samples, channels), name="mixture")
+        skips = [stem(mixture)]
+        for block in down_blocks:
+            skips.append(block(skips[-1]))
+        x = aspp(skips[-1])
+        if variant == "c":
+            x = self._upsampling_decoder(x, skips, encoder_channels, kernel_size)
+        else:
+            x = self._rfpd_decoder(x, skips, decoder_channels, kernel_size, output_channels_per_sample)
+        x = layers.Concatenate(name="with_mixture")([x, mixture])
+        if attention is not None:
+            x = attention(x)
+        estimates = head(x)
+        outputs = ResidualSource(name="residual_source")([mixture, estimates]) if residual_last_source else estimates
+        super().__init__(inputs=mixture, outputs=outputs, **{"name": "lightweight_aspp", **kwargs})
+
+        # === Config ===
+        self.variant = variant
+        self.encoder_channels = tuple(encoder_channels)
+        self.aspp_channels = aspp_channels
+        self.aspp_rates = tuple(aspp_rates)
+        self.aspp_kernel_size = aspp_kernel_size
+        self.kernel_size = kernel_size
+        self.decoder_channels = decoder_channels
+        self.output_channels_per_sample = output_channels_per_sample
+        self.attention_kernel_size = attention_kernel_size
+        self.residual_last_source = residual_last_source
+        self._set_fields(
+            sources=sources,
+            sample_rate=sample_rate,
+            channels=channels,
+            context_samples=context_samples,
+            target_samples=context_samples,
+            receptive_field=receptive_field(self),
+        )
+
+    @staticmethod
+    def _rfpd_decoder(x, skips, filters: int, kernel_size: int, per_sample: int):
+        """Decode at the bottleneck's frame rate with skips folded down by time-to-depth, then unfold once.
+
+        ``x``: ``(B, T / 16, C)``; ``skips[level]``: ``(B, T / 2**level, C_level)``. Returns ``(B, T, per_sample)``.
+        """
+        for level in range(3, -1, -1):
+            factor = 2 ** (4 - level)
+            folded = TimeToDepth(factor, name=f"fold_{level}")(skips[level])
+            x = layers.Concatenate(name=f"merge_{level}")([x, folded])
+            x = layers.Conv1D(filters, 1, activation="leaky_relu", name=f"project_{level}")(x)
+            x = layers.SeparableConv1D(
+                filters, kernel_size, padding="same", activation="leaky_relu", name=f"decode_{level}"
+            )(x)
+        x = layers.Conv1D(16 * per_sample, 1, activation="leaky_relu", name="to_depth")(x)
+        return DepthToTime(16, name="unfold")(x)
+
+    @staticmethod
+    def _upsampling_decoder(x, skips, encoder_channels: Sequence[int], kernel_size: int):
+        """Wave-U-Net-style decoder: x2 upsampling, concatenated skip, separable conv, per level."""
+        for level in range(3, -1, -1):
+            x = layers.UpSampling1D(2, name=f"upsample_{level}")(x)
+            x = layers.Concatenate(name=f"merge_{level}")([x, skips[level]])
+            x = layers.SeparableConv1D(
+                encoder_channels[level], kernel_size, padding="same", activation="leaky_relu", name=f"decode_{level}"
+            )(x)
+        return x
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "sources": list(self.sources),
+            "sample_rate": self.sample_rate,
+            "channels": self.channels,
+            "context_samples": self.context_samples,
+            "variant": self.variant,
+            "encoder_channels": list(self.encoder_channels),
+            "aspp_channels": self.aspp_channels,
+            "aspp_rates": list(self.aspp_rates),
+            "aspp_kernel_size": self.aspp_kernel_size,
+            "kernel_size": self.kernel_size,
+            "decoder_channels": self.decoder_channels,
+            "output_channels_per_sample": self.output_channels_per_sample,
+            "attention_kernel_size": self.attention_kernel_size,
+            "residual_last_source": self.residual_last_source,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

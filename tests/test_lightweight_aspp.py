@@ -1,0 +1,69 @@
+"""LightweightASPP: the published shape, the contract every zoo model keeps, and backend parity."""
+
+import numpy as np
+import pytest
+
+import model_contract as contract
+from sepzoo.models.lightweight_aspp import LightweightASPP
+
+SMALL = dict(context_samples=2048, encoder_channels=(8, 12, 16, 20, 24), aspp_channels=16, decoder_channels=24,
+             aspp_rates=(1, 2, 4), output_channels_per_sample=4)
+
+
+@pytest.fixture(scope="module", params=["a", "b", "c"])
+def small_model(request):
+    return LightweightASPP(variant=request.param, **SMALL)
+
+
+def test_default_model_matches_the_paper_budget():
+    model = LightweightASPP()
+    assert model.sample_rate == 22050 and model.context_samples == 16384 and model.channels == 1
+    assert model.sources == ("drums", "bass", "keys", "other")
+    assert abs(model.count_params() - 850_000) <= 85_000, model.count_params()
+    assert model.receptive_field >= 16384
+
+
+def test_receptive_field_follows_the_layers():
+    narrow = LightweightASPP(aspp_rates=(1, 4), variant="a")
+    wide = LightweightASPP(aspp_rates=(1, 8, 32, 128), variant="a")
+    # Widening the largest ASPP rate by 124 bottleneck frames widens the field by 124 * (9 - 1) * 16 samples.
+    assert wide.receptive_field - narrow.receptive_field == 124 * 8 * 16
+
+
+def test_residual_source_makes_stems_sum_to_the_mixture(small_model):
+    x = contract.random_mixture(small_model)
+    y = np.asarray(small_model(x))
+    np.testing.assert_allclose(y.sum(axis=-1, keepdims=True), x, atol=1e-5)
+
+
+def test_two_stem_stereo_layout():
+    model = LightweightASPP(sources=("vocals", "accompaniment"), channels=2, **SMALL)
+    contract.check_output_shape(model)
+
+
+def test_output_shape(small_model):
+    contract.check_output_shape(small_model)
+
+
+def test_describe(small_model):
+    contract.check_describe(small_model)
+
+
+def test_keras_round_trip(small_model, tmp_path):
+    contract.check_keras_round_trip(small_model, tmp_path)
+
+
+def test_training_step_lowers_loss(small_model):
+    contract.check_training_step_lowers_loss(small_model)
+
+
+def test_same_output_under_jax(tmp_path):
+    pytest.importorskip("jax")
+    contract.check_same_output_under_jax(LightweightASPP(variant="b", **SMALL), tmp_path)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="variant"):
+        LightweightASPP(variant="z")
+    with pytest.raises(ValueError, match="multiple of 16"):
+        LightweightASPP(context_samples=1000)
