@@ -40,3 +40,7 @@ class ConfigError(SepzooError):
 
 class DataError(SepzooError):
     """A dataset folder or data source is unusable."""
+
+
+class PresetNotFoundError(HubError, ModelNotFoundError):
+    """A preset handle points at nothing (HTTP 404 or a missing file)."""
