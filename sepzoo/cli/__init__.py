@@ -23,8 +23,20 @@ VERBS = {
 
 
 def _quiet_frameworks() -> None:
+    """Import the backend with stderr muted: TensorFlow prints start-up notices that ignore its log level."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if os.environ.setdefault("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return
+    saved_stderr, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401  (a failed import is reported when keras imports it again)
+    except ImportError:
+        pass
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)
 
 
 def build_parser() -> argparse.ArgumentParser:
