@@ -41,9 +41,14 @@ _PRESETS: dict[str, PresetSpec] = {}
 
 
 def _model_classes() -> dict[str, type]:
-    from sepzoo.models.lightweight_aspp import LightweightASPP
+    """Zoo model classes by name: every ``SeparationModel`` subclass registered as Keras-serializable."""
+    import keras
 
-    return {cls.__name__: cls for cls in (LightweightASPP,)}
+    import sepzoo.models  # noqa: F401  (registers the built-in classes)
+    from sepzoo.models.base import SeparationModel
+
+    registered = keras.saving.get_custom_objects().values()
+    return {cls.__name__: cls for cls in registered if isinstance(cls, type) and issubclass(cls, SeparationModel)}
 
 
 def register_preset(spec: PresetSpec) -> None:

@@ -1,0 +1,83 @@
+"""``sepzoo separate INPUT... -o OUTDIR``: split audio files into stems with a zoo model.
+
+Writes ``OUTDIR/<input stem>/<source>.<wav|flac>`` per input (plus ``spectrogram.png`` with ``--plot``).
+Every input is checked completely (header and samples) and the output folder is probed before anything
+is written, so a bad file in the list fails the command with nothing half-done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from tqdm import tqdm
+
+from sepzoo.errors import ConfigError, OutputError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="mono or stereo audio files")
+    parser.add_argument("-m", "--model", default="lightweight_aspp", help="zoo model name or preset handle "
+                        "(default: lightweight_aspp; `sepzoo list` shows all)")
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR",
+                        help="output folder; stems go to OUTDIR/<input name>/<source>.<format>")
+    parser.add_argument("--format", choices=("wav", "flac"), default="wav",
+                        help="wav: 32-bit float (default); flac: 24-bit")
+    parser.add_argument("--sample-rate", type=int, metavar="HZ", help="output rate in Hz (default: the input's)")
+    parser.add_argument("--segment", type=float, metavar="SECONDS",
+                        help="model input window in s, for models that take any length (default: the model's)")
+    parser.add_argument("--overlap", type=float, default=0.25, metavar="FRACTION",
+                        help="share of each output window overlapped by the next, in [0, 1) (default: 0.25)")
+    parser.add_argument("--plot", action="store_true", help="also write spectrogram.png per input")
+    parser.add_argument("--weights", default="pretrained", metavar="pretrained|none|PATH",
+                        help="shipped weights (default), none for random initialisation, or a preset handle")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sepzoo.audio_io import check_output_rate, validate_audio
+    from sepzoo.separator import Separator
+    from sepzoo.zoo import load
+
+    if args.sample_rate is not None:
+        check_output_rate(args.sample_rate)
+    if args.segment is not None and args.segment <= 0:
+        raise ConfigError(f"--segment {args.segment}: must be a positive number of seconds")
+    infos = [validate_audio(path) for path in args.inputs]
+    _refuse_clashing_names(args.inputs)
+    model = load(args.model, weights=None if args.weights == "none" else args.weights)
+    segment = None if args.segment is None else max(1, round(args.segment * model.sample_rate))
+    interactive = sys.stderr.isatty()
+    separator = Separator(model, segment_samples=segment, overlap=args.overlap, progress=interactive)
+    _prepare_output(args.output)
+    for info in tqdm(infos, unit="file", disable=not interactive or len(infos) == 1, file=sys.stderr):
+        written = separator.separate_file(info.path, args.output, format=args.format,
+                                          sample_rate=args.sample_rate, plot=args.plot)
+        print(f"{info.path} -> {next(iter(written.values())).parent}/ ({', '.join(written)})")
+    return 0
+
+
+def _refuse_clashing_names(paths: list[Path]) -> None:
+    """Two inputs with the same file stem would write the same output folder: refuse before starting."""
+    clashes = [stem for stem, count in Counter(path.stem for path in paths).items() if count > 1]
+    if clashes:
+        raise ConfigError(
+            f"inputs named {clashes[0]!r} appear more than once and would overwrite each other's stems; "
+            "rename them or separate them in separate runs"
+        )
+
+
+def _prepare_output(folder: Path) -> None:
+    """Create ``folder`` and prove a file can be created in it, or raise OutputError."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".sepzoo-probe-", dir=folder)
+    except OSError as error:
+        raise OutputError(
+            f"{folder}: cannot write output there ({error.strerror or error}); choose a writable folder with -o"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)

@@ -1,0 +1,359 @@
+"""Long-file inference: resample, cut model windows, overlap-add the separated targets, resample back.
+
+One streaming engine serves both entry points: :meth:`Separator.separate` feeds an in-memory array through it
+block by block, :meth:`Separator.separate_file` feeds a file and writes each source as it comes out. Memory
+is bounded by the window size times the batch size, never by the track length.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from sepzoo.audio_io import (
+    AudioWriter,
+    audio_info,
+    check_audio_array,
+    check_output_rate,
+    iter_blocks,
+    output_extension,
+    read_audio,
+)
+from sepzoo.dsp import StreamResampler, overlap_add_window, resample, resampled_length
+from sepzoo.errors import ConfigError, OutputError
+from sepzoo.models.base import SeparationModel
+
+BLOCK_SAMPLES = 1 << 16
+"""Frames read from a file (or sliced from an array) per step, at the input rate."""
+
+
+class Separator:
+    """Separate audio of any length, rate and channel count (mono or stereo) with a :class:`SeparationModel`.
+
+    Geometry comes from the model: each input window of ``segment_samples`` (default ``context_samples``)
+    yields a target window ``context_samples - target_samples`` shorter, centred in it. Target windows step
+    by ``hop = target - round(overlap * target)`` samples, are weighted by a strictly positive Hann-sided
+    trapezoid and normalised by the running window sum, so a model that applies a constant gain is
+    reproduced exactly. The signal is zero-padded before and after, so the first target window starts at
+    sample 0, the last ends at or past the final sample, and every context margin has samples to read.
+
+    Rates: input is resampled (soxr) to ``model.sample_rate`` and the stems back to the input rate, trimmed
+    or zero-padded to the input length (half-up rounded when the output rate differs).
+
+    Channels: a mono model separates each input channel independently (each channel of a window is its own
+    batch item); a model with as many channels as the input gets them as they are; a multi-channel model
+    given mono input sees the channel duplicated, and its per-source channels are averaged back to mono.
+    Stems always have the input's channel count.
+
+    Args:
+        model: The separation model.
+        segment_samples: Input window length in samples at the model rate. Only models built for variable
+            input length accept a value other than ``context_samples``.
+        overlap: Fraction of the target window shared by neighbouring windows, in [0, 1).
+        batch_size: Windows per model call (a stereo input through a mono model gives two items per window).
+        progress: Show a tqdm bar over windows on stderr.
+
+    Example:
+        >>> separator = Separator(sepzoo.load("lightweight_aspp"))  # doctest: +SKIP
+        >>> stems = separator.separate(audio, 44100)  # doctest: +SKIP
+        >>> stems["drums"].shape == audio.shape  # doctest: +SKIP
+        True
+    """
+
+    def __init__(self, model: SeparationModel, *, segment_samples: int | None = None, overlap: float = 0.25,
+                 batch_size: int = 8, progress: bool = False) -> None:
+        self.model = model
+        margin = model.context_samples - model.target_samples
+        self.segment_samples = model.context_samples if segment_samples is None else int(segment_samples)
+        if self.segment_samples != model.context_samples and _fixed_input_length(model):
+            raise ConfigError(
+                f"segment of {self.segment_samples} samples: model {model.name} takes fixed windows of "
+                f"{model.context_samples} samples at {model.sample_rate} Hz; leave the segment at its default"
+            )
+        self.target_samples = self.segment_samples - margin
+        if self.target_samples < 1:
+            raise ConfigError(
+                f"segment of {self.segment_samples} samples: must exceed the model's context margin of "
+                f"{margin} samples; use a longer segment"
+            )
+        if not 0.0 <= overlap < 1.0:
+            raise ConfigError(f"overlap {overlap}: must be a fraction in [0, 1), e.g. 0.25")
+        if batch_size < 1:
+            raise ConfigError(f"batch size {batch_size}: must be at least 1")
+        self.hop = max(1, self.target_samples - round(overlap * self.target_samples))
+        self.offset = margin // 2
+        self.window = overlap_add_window(self.target_samples, self.target_samples - self.hop)
+        self.batch_size = batch_size
+        self.progress = progress
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Names of the stems, in model output order."""
+        return self.model.sources
+
+    def check_channels(self, channels: int) -> None:
+        """Raise ConfigError unless ``channels``-channel input maps onto the model (see the class docstring)."""
+        model_channels = self.model.channels
+        if model_channels not in (1, channels) and channels != 1:
+            raise ConfigError(
+                f"model {self.model.name}: takes {model_channels}-channel audio, which a {channels}-channel "
+                "input cannot be mapped to; downmix the input to mono"
+            )
+
+    def windows_for(self, samples: int) -> int:
+        """Target windows needed to cover ``samples`` samples at the model rate."""
+        return 1 + max(0, math.ceil((samples - self.target_samples) / self.hop))
+
+    def separate(self, audio: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
+        """Separate float ``(channels, samples)`` audio at ``sample_rate`` Hz.
+
+        Returns:
+            source name -> float32 ``(channels, samples)``, same shape and rate as ``audio``.
+        """
+        audio = check_audio_array(audio, sample_rate)
+        blocks = (audio[:, start:start + BLOCK_SAMPLES] for start in range(0, audio.shape[1], BLOCK_SAMPLES))
+        parts = list(self._stream(blocks, audio.shape[0], audio.shape[1], sample_rate, sample_rate))
+        stems = np.concatenate(parts, axis=2)
+        return dict(zip(self.sources, stems))
+
+    def separate_file(self, in_path: str | os.PathLike, out_dir: str | os.PathLike, *, format: str = "wav",
+                      sample_rate: int | None = None, plot: bool = False) -> dict[str, Path]:
+        """Separate an audio file into ``out_dir/<input stem>/<source>.<format>`` in bounded memory.
+
+        Stems are written to temporary files and renamed into place only once all are complete; on any
+        error the temporary files and any folder this call created are removed, and earlier outputs at the
+        same paths stay as they were.
+
+        Args:
+            in_path: Mono or stereo audio file.
+            out_dir: Output folder, created if missing.
+            format: ``"wav"`` (32-bit float) or ``"flac"`` (24-bit).
+            sample_rate: Output rate in Hz; default the input's rate.
+            plot: Also write ``spectrogram.png`` (mixture and stems; reads the whole track into memory).
+
+        Returns:
+            source name -> written path.
+        """
+        info = audio_info(in_path)
+        extension = output_extension(format)
+        out_rate = check_output_rate(info.sample_rate if sample_rate is None else sample_rate)
+        self.check_channels(info.channels)
+        track_dir = Path(out_dir) / info.path.stem
+        created = _make_dirs(track_dir)
+        writers: list[AudioWriter] = []
+        try:
+            for source in self.sources:
+                writers.append(AudioWriter(track_dir / f"{source}.{extension}", out_rate, info.channels, format))
+            blocks = iter_blocks(info.path, BLOCK_SAMPLES)
+            for stems in self._stream(blocks, info.channels, info.frames, info.sample_rate, out_rate):
+                for writer, stem in zip(writers, stems):
+                    writer.write(stem)
+            for writer in writers:
+                writer.close()
+            if plot:
+                self._plot(track_dir / "spectrogram.png", info.path, writers, out_rate)
+            return {source: writer.commit() for source, writer in zip(self.sources, writers)}
+        except BaseException:
+            for writer in writers:
+                writer.discard()
+            for folder in reversed(created):
+                _remove_if_empty(folder)
+            raise
+
+    def _plot(self, path: Path, in_path: Path, writers: list[AudioWriter], out_rate: int) -> None:
+        """Save the spectrogram figure of the input and the finished (not yet committed) stems."""
+        from sepzoo.plot import save_spectrogram_png
+
+        mixture, in_rate = read_audio(in_path)
+        stems = {source: read_audio(writer.temp_path)[0] for source, writer in zip(self.sources, writers)}
+        save_spectrogram_png(path, resample(mixture, in_rate, out_rate), stems, out_rate)
+
+    def _stream(self, blocks: Iterable[np.ndarray], channels: int, in_frames: int, in_rate: int,
+                out_rate: int) -> Iterator[np.ndarray]:
+        """Run input blocks ``(channels, n)`` at ``in_rate`` through resampling, the model and overlap-add.
+
+        Yields:
+            float32 ``(sources, channels, m)`` blocks at ``out_rate``; together ``resampled_length(in_frames,
+            in_rate, out_rate)`` samples long.
+        """
+        model_rate = self.model.sample_rate
+        rows = len(self.sources) * channels
+        wanted = resampled_length(in_frames, in_rate, out_rate)
+        to_model = StreamResampler(in_rate, model_rate, channels)
+        from_model = StreamResampler(model_rate, out_rate, rows)
+        total_windows = self.windows_for(resampled_length(in_frames, in_rate, model_rate))
+        with tqdm(total=total_windows, unit="window", disable=not self.progress, leave=False,
+                  file=sys.stderr) as bar:
+            separated = _OverlapAdd(self, channels, bar).run(to_model.stream(blocks))
+            delivered = 0
+            for flat in from_model.stream(stems.reshape(rows, stems.shape[-1]) for stems in separated):
+                stems = flat.reshape(len(self.sources), channels, flat.shape[-1])[..., :wanted - delivered]
+                delivered += stems.shape[-1]
+                yield stems
+            yield np.zeros((len(self.sources), channels, wanted - delivered), np.float32)
+
+
+class _OverlapAdd:
+    """Streaming weighted overlap-add at the model rate, keeping only the windows in flight.
+
+    Input position 0 is the first sample received; target window ``k`` covers ``[k * hop, k * hop + target)``
+    and reads context ``offset`` samples before it. Zeros stand in for samples before 0 and after the end.
+    """
+
+    def __init__(self, separator: Separator, channels: int, bar: tqdm) -> None:
+        self.separator = separator
+        self.channels = channels
+        self.bar = bar
+        self.model_channels = separator.model.channels
+        separator.check_channels(channels)
+        self.received = 0
+        self.windows_cut = 0
+        self.windows_done = 0
+        self.buffer = np.zeros((channels, separator.offset), np.float32)
+        self.pending: list[np.ndarray] = []
+        self.sum = np.zeros((len(separator.sources), channels, 0), np.float32)
+        self.weight = np.zeros(0, np.float32)
+        self.emitted = 0
+
+    def run(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Separate ``(channels, n)`` model-rate blocks; yield ``(sources, channels, m)`` output as it is final.
+
+        After the last block the input is zero-padded past its end and the output stops at its end.
+        """
+        sep = self.separator
+        for block in blocks:
+            self.received += block.shape[1]
+            self.buffer = np.concatenate([self.buffer, block], axis=1)
+            yield from self._cut_windows()
+        missing = (sep.windows_for(self.received) - 1 - self.windows_cut) * sep.hop + sep.segment_samples
+        self.buffer = np.pad(self.buffer, ((0, 0), (0, max(0, missing - self.buffer.shape[1]))))
+        yield from self._cut_windows()
+        self._run_batch()
+        yield self._emit(self.received)
+
+    def _cut_windows(self) -> Iterator[np.ndarray]:
+        """Move complete input windows from the buffer to the batch; run full batches, yield final output."""
+        sep = self.separator
+        while self.buffer.shape[1] >= sep.segment_samples:
+            self.pending.append(self.buffer[:, :sep.segment_samples])
+            self.buffer = self.buffer[:, sep.hop:]
+            self.windows_cut += 1
+            if len(self.pending) == sep.batch_size:
+                self._run_batch()
+                yield self._emit(self.windows_done * sep.hop)
+
+    def _run_batch(self) -> None:
+        """Separate the pending windows and overlap-add their targets into the running sums."""
+        if not self.pending:
+            return
+        sep = self.separator
+        targets = self._predict(np.stack(self.pending))
+        first = self.windows_done * sep.hop - self.emitted
+        needed = first + (len(self.pending) - 1) * sep.hop + sep.target_samples
+        grow = needed - self.weight.shape[0]
+        self.sum = np.pad(self.sum, ((0, 0), (0, 0), (0, grow)))
+        self.weight = np.pad(self.weight, (0, grow))
+        for index, target in enumerate(targets):
+            start = first + index * sep.hop
+            self.sum[..., start:start + sep.target_samples] += target * sep.window
+            self.weight[start:start + sep.target_samples] += sep.window
+        self.windows_done += len(self.pending)
+        self.bar.update(len(self.pending))
+        self.pending = []
+
+    def _predict(self, windows: np.ndarray) -> np.ndarray:
+        """Model ``(n, channels, segment)`` windows -> ``(n, sources, channels, target)`` float32 targets."""
+        sep = self.separator
+        count, sources, length = len(windows), len(sep.sources), sep.target_samples
+        if self.model_channels == self.channels:
+            batch = windows.transpose(0, 2, 1)
+        elif self.model_channels == 1:
+            batch = windows.reshape(count * self.channels, -1, 1)
+        else:
+            batch = np.repeat(windows.transpose(0, 2, 1), self.model_channels, axis=2)
+        outputs = np.asarray(sep.model.predict_on_batch(batch), dtype=np.float32)
+        expected = (len(batch), length, sources * self.model_channels)
+        if outputs.shape != expected:
+            raise ConfigError(
+                f"model {sep.model.name}: returned windows of shape {outputs.shape}, expected {expected} from "
+                "its target_samples, sources and channels; fix the model's fields"
+            )
+        if self.model_channels == self.channels:
+            targets = outputs.reshape(count, length, sources, self.channels)
+        elif self.model_channels == 1:
+            targets = outputs.reshape(count, self.channels, length, sources).transpose(0, 2, 3, 1)
+        else:
+            targets = outputs.reshape(count, length, sources, self.model_channels).mean(axis=3, keepdims=True)
+        return targets.transpose(0, 2, 3, 1)
+
+    def _emit(self, upto: int) -> np.ndarray:
+        """Return normalised output for positions ``[emitted, upto)`` and drop it from the running sums."""
+        count = max(0, min(upto, self.weight.shape[0] + self.emitted) - self.emitted)
+        out = self.sum[..., :count] / self.weight[:count]
+        self.sum = self.sum[..., count:]
+        self.weight = self.weight[count:]
+        self.emitted += count
+        return out
+
+
+def _fixed_input_length(model: SeparationModel) -> bool:
+    """Whether the model's graph fixes the window length (its input shape has a known time axis)."""
+    return model.inputs[0].shape[1] is not None
+
+
+def _make_dirs(folder: Path) -> list[Path]:
+    """Create ``folder`` and missing parents; return those created, outermost first. Raises OutputError."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        for path in reversed(missing):
+            _remove_if_empty(path)
+        raise OutputError(
+            f"{folder}: cannot create output folder ({error.strerror or error}); choose a writable output folder"
+        ) from None
+    return missing
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` if it exists and is empty; keep it otherwise."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def separate(source: str | os.PathLike | np.ndarray, model: str | SeparationModel = "lightweight_aspp",
+             sample_rate: int | None = None, *, weights: str | None = "pretrained",
+             **separator_options) -> dict[str, np.ndarray]:
+    """Separate a file or an array with a zoo model in one call.
+
+    Args:
+        source: Path to an audio file, or a float ``(channels, samples)`` array.
+        model: Zoo model name (loaded with ``weights``) or a model instance.
+        sample_rate: Rate of the array in Hz (required for arrays; files carry their own, so leave it None).
+        weights: ``"pretrained"``, None (random initialisation) or a path, passed to ``sepzoo.load``.
+        **separator_options: :class:`Separator` keywords (segment_samples, overlap, batch_size, progress).
+
+    Returns:
+        source name -> float32 ``(channels, samples)`` at the input rate and length.
+    """
+    if isinstance(source, np.ndarray):
+        if sample_rate is None:
+            raise ConfigError("sample_rate: required with an array input; pass the array's rate in Hz")
+        audio = source
+    else:
+        if sample_rate is not None:
+            raise ConfigError(f"sample_rate={sample_rate}: a file carries its own rate; leave sample_rate None")
+        audio, sample_rate = read_audio(source)
+    if isinstance(model, str):
+        from sepzoo.zoo import load
+
+        model = load(model, weights=weights)
+    return Separator(model, **separator_options).separate(audio, sample_rate)

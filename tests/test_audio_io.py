@@ -1,0 +1,164 @@
+"""Audio file reading, streaming and atomic writing, and the one-line errors for bad files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import tone
+
+from sepzoo.audio_io import (
+    AudioWriter,
+    audio_info,
+    check_audio_array,
+    iter_blocks,
+    read_audio,
+    validate_audio,
+    write_audio,
+)
+from sepzoo.errors import AudioFileError, ConfigError, OutputError
+
+BAD_FILES = {
+    "missing": "no such file",
+    "folder": "is a folder",
+    "empty": "file is empty (0 bytes)",
+    "truncated": "truncated WAV",
+    "not_audio": "not a readable audio file",
+    "zero_frames": "contains no audio (0 frames)",
+    "six_channels": "ffmpeg -i IN -ac 2 OUT",
+    "rate_2k": "sample rate 2000 Hz is outside 4000..384000 Hz",
+    "rate_500k": "sample rate 500000 Hz is outside",
+}
+NON_FINITE = ("nan", "inf")
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_header_is_refused_by_every_reader(audio_files, name):
+    path = audio_files[name]
+    for reader in (audio_info, read_audio, validate_audio, lambda p: next(iter_blocks(p, 256))):
+        with pytest.raises(AudioFileError) as caught:
+            reader(path)
+        message = str(caught.value)
+        assert "\n" not in message
+        assert message.startswith(str(path))
+        assert BAD_FILES[name] in message
+
+
+@pytest.mark.parametrize("name", NON_FINITE)
+def test_non_finite_samples_are_found_by_decoding_readers(audio_files, name):
+    path = audio_files[name]
+    assert audio_info(path).frames == 1600  # the header is fine; only the samples are bad
+    for reader in (read_audio, validate_audio, lambda p: list(iter_blocks(p, 256))):
+        with pytest.raises(AudioFileError, match=r"NaN or infinite samples \(first at frame 1000\)"):
+            reader(path)
+
+
+def test_truncated_float_wav_and_truncated_flac(tmp_path, write_wav):
+    whole = write_wav("whole.wav", tone(8000, 0.3, channels=2), 8000).read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole[:-1000])
+    with pytest.raises(AudioFileError, match="header promises 2400 frames but only 2275 are present"):
+        audio_info(cut)
+    flac = tmp_path / "song.flac"
+    sf.write(str(flac), tone(8000, 1.0).T, 8000, format="FLAC")
+    cut_flac = tmp_path / "cut.flac"
+    cut_flac.write_bytes(flac.read_bytes()[: flac.stat().st_size // 2])
+    with pytest.raises(AudioFileError, match="cut.flac: .*truncated"):
+        validate_audio(cut_flac)
+
+
+def test_wav_of_unknown_length_from_a_streaming_encoder_is_accepted(tmp_path, write_wav):
+    data = bytearray(write_wav("stream.wav", tone(8000, 0.1), 8000, "PCM_16").read_bytes())
+    size_at = data.index(b"data") + 4
+    data[size_at:size_at + 4] = b"\xff\xff\xff\xff"
+    (tmp_path / "stream.wav").write_bytes(bytes(data))
+    audio, _ = read_audio(tmp_path / "stream.wav")
+    assert audio.shape == (1, 800)
+
+
+@pytest.mark.parametrize("name, rate, shape", [
+    ("mono_8k", 8000, (1, 4000)),
+    ("stereo_44k", 44100, (2, 13230)),
+    ("mono_192k", 192000, (1, 19200)),
+    ("flac", 22050, (2, 4410)),
+    ("one_sample", 16000, (1, 1)),
+])
+def test_valid_files_read_as_float32_channels_first(audio_files, name, rate, shape):
+    audio, sample_rate = read_audio(audio_files[name])
+    assert (sample_rate, audio.shape, audio.dtype) == (rate, shape, np.float32)
+    assert audio.flags.c_contiguous
+    info = validate_audio(audio_files[name])
+    assert (info.sample_rate, info.channels, info.frames) == (rate, shape[0], shape[1])
+    assert info.duration == pytest.approx(shape[1] / rate)
+
+
+def test_blocks_concatenate_to_the_whole_file(audio_files):
+    whole, _ = read_audio(audio_files["stereo_44k"])
+    blocks = list(iter_blocks(audio_files["stereo_44k"], 1000))
+    assert [block.shape[1] for block in blocks] == [1000] * 13 + [230]
+    np.testing.assert_array_equal(np.concatenate(blocks, axis=1), whole)
+    with pytest.raises(ConfigError):
+        next(iter_blocks(audio_files["stereo_44k"], 0))
+
+
+@pytest.mark.parametrize("format, subtype, tolerance", [
+    ("wav", None, 0.0), ("flac", None, 2.0**-23), ("wav", "PCM_16", 2.0**-15),
+])
+def test_write_read_round_trip(tmp_path, format, subtype, tolerance):
+    audio = tone(16000, 0.25, channels=2)
+    path = write_audio(tmp_path / f"out.{format}", audio, 16000, format=format, subtype=subtype)
+    back, rate = read_audio(path)
+    assert rate == 16000
+    np.testing.assert_allclose(back, audio, atol=tolerance)
+    assert [p.name for p in tmp_path.iterdir()] == [f"out.{format}"]
+
+
+def test_float_wav_keeps_samples_beyond_full_scale(tmp_path):
+    loud = np.array([[1.5, -2.0, 0.25]], np.float32)
+    back, _ = read_audio(write_audio(tmp_path / "loud.wav", loud, 8000))
+    np.testing.assert_array_equal(back, loud)
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    old = write_audio(tmp_path / "keep.wav", tone(8000, 0.1), 8000)
+    before = old.read_bytes()
+    with pytest.raises(RuntimeError, match="disk full"):
+        with AudioWriter(old, 8000, 1) as writer:
+            writer.write(np.zeros((1, 100), np.float32))
+            raise RuntimeError("disk full")
+    with pytest.raises(AudioFileError, match="NaN or infinite"):
+        write_audio(old, np.full((1, 10), np.nan, np.float32), 8000)
+    assert old.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.wav"]
+
+
+def test_write_errors(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(OutputError, match="file: cannot create folder"):
+        write_audio(tmp_path / "file" / "x.wav", tone(8000, 0.1), 8000)
+    with pytest.raises(OutputError, match="file: cannot write there"):
+        AudioWriter(tmp_path / "file" / "x.wav", 8000, 1)
+    with pytest.raises(ConfigError, match="use one of wav, flac"):
+        write_audio(tmp_path / "x.mp3", tone(8000, 0.1), 8000, format="mp3")
+    with pytest.raises(ConfigError, match="subtype 'FLOAT'"):
+        write_audio(tmp_path / "x.flac", tone(8000, 0.1), 8000, format="flac", subtype="float")
+    with pytest.raises(AudioFileError, match=r"shape \(800,\)"):
+        write_audio(tmp_path / "x.wav", tone(8000, 0.1)[0], 8000)
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+def test_write_creates_missing_folders(tmp_path):
+    path = write_audio(tmp_path / "a" / "b" / "x.wav", tone(8000, 0.1), 8000)
+    assert read_audio(path)[0].shape == (1, 800)
+
+
+@pytest.mark.parametrize("audio, rate, message", [
+    (np.zeros(10), 8000, r"shape \(10,\)"),
+    (np.zeros((3, 10)), 8000, "3 channels"),
+    (np.zeros((1, 0)), 8000, "no samples"),
+    (np.zeros((1, 10)), 1000, "sample rate 1000 Hz"),
+    (np.array([[0.0, np.inf]]), 8000, "NaN or infinite"),
+])
+def test_array_policy_matches_file_policy(audio, rate, message):
+    with pytest.raises(AudioFileError, match=message):
+        check_audio_array(audio, rate)

@@ -1,0 +1,143 @@
+"""``sepzoo separate`` through the real dispatcher, with a tiny stand-in model in place of the zoo's."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import FirModel
+
+import sepzoo.zoo
+from sepzoo.audio_io import read_audio
+from sepzoo.cli import main
+
+GAINS = {"drums": 0.5, "bass": -0.25, "keys": 2.0, "other": 1.0}
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def loads(monkeypatch) -> list[tuple[str, object]]:
+    """Replace ``sepzoo.zoo.load`` with a stand-in 4-source gain model at 8000 Hz; record each call."""
+    calls = []
+    model = FirModel([[gain] for gain in GAINS.values()], context_samples=256, target_samples=256,
+                     sources=list(GAINS))
+
+    def load(name, weights="pretrained"):
+        calls.append((name, weights))
+        return model
+
+    monkeypatch.setattr(sepzoo.zoo, "load", load)
+    return calls
+
+
+def fails(argv: list[str], capsys) -> str:
+    """Run the CLI expecting exit status 2; return its single stderr line."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sepzoo: error: "), err
+    return lines[0]
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def test_separates_every_input_into_its_own_folder(audio_files, loads, tmp_path, capsys):
+    out = tmp_path / "out"
+    inputs = [audio_files["stereo_44k"], audio_files["mono_8k"]]
+    assert main(["separate", *map(str, inputs), "-m", "tiny", "-o", str(out)]) == 0
+    assert loads == [("tiny", "pretrained")]
+    assert files_under(out) == ["mono_8k", *[f"mono_8k/{s}.wav" for s in sorted(GAINS)],
+                                "stereo_44k", *[f"stereo_44k/{s}.wav" for s in sorted(GAINS)]]
+    mixture, _ = read_audio(audio_files["mono_8k"])  # at the model rate, so the gains are exact
+    for source, gain in GAINS.items():
+        stem, rate = read_audio(out / "mono_8k" / f"{source}.wav")
+        assert rate == 8000
+        np.testing.assert_allclose(stem, gain * mixture, atol=1e-5)
+    stereo_stem, rate = read_audio(out / "stereo_44k" / "drums.wav")
+    assert (rate, stereo_stem.shape) == (44100, (2, 13230))
+    assert f"{audio_files['mono_8k']} -> {out / 'mono_8k'}/ (drums, bass, keys, other)" in capsys.readouterr().out
+
+
+def test_format_rate_overlap_plot_and_weights_options(audio_files, loads, tmp_path):
+    out = tmp_path / "out"
+    argv = ["separate", str(audio_files["mono_192k"]), "-o", str(out), "--format", "flac",
+            "--sample-rate", "16000", "--overlap", "0.5", "--plot", "--weights", "none"]
+    assert main(argv) == 0
+    assert loads == [("lightweight_aspp", None)]
+    assert files_under(out / "mono_192k") == sorted([f"{s}.flac" for s in GAINS] + ["spectrogram.png"])
+    info = sf.info(str(out / "mono_192k" / "keys.flac"))
+    assert (info.samplerate, info.frames, info.format) == (16000, 1600, "FLAC")
+
+
+@pytest.mark.parametrize("bad", ["missing", "folder", "empty", "truncated", "not_audio", "nan", "inf",
+                                 "zero_frames", "six_channels", "rate_2k", "rate_500k"])
+def test_one_bad_input_stops_everything_before_writing(audio_files, loads, tmp_path, capsys, bad):
+    out = tmp_path / "out"
+    line = fails(["separate", str(audio_files["mono_8k"]), str(audio_files[bad]), "-o", str(out)], capsys)
+    assert str(audio_files[bad]) in line
+    assert not out.exists()
+    assert loads == []
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--overlap", "1.5"], "overlap 1.5: must be a fraction in [0, 1)"),
+    (["--segment", "0.5"], "takes fixed windows of 256 samples"),
+    (["--segment", "-1"], "--segment -1.0: must be a positive"),
+    (["--sample-rate", "100"], "output sample rate 100 Hz"),
+])
+def test_bad_options_fail_before_writing(audio_files, loads, tmp_path, capsys, options, message):
+    out = tmp_path / "out"
+    assert message in fails(["separate", str(audio_files["mono_8k"]), "-o", str(out), *options], capsys)
+    assert not out.exists()
+
+
+def test_inputs_with_the_same_name_are_refused(audio_files, loads, tmp_path, capsys, write_wav):
+    twin = write_wav("mono_8k.wav", read_audio(audio_files["mono_8k"])[0], 8000)
+    line = fails(["separate", str(audio_files["mono_8k"]), str(twin), "-o", str(tmp_path / "out")], capsys)
+    assert "'mono_8k' appear more than once" in line
+
+
+def test_unwritable_output_folder(audio_files, loads, tmp_path, capsys):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the output folder should go")
+    line = fails(["separate", str(audio_files["mono_8k"]), "-o", str(blocker / "out")], capsys)
+    assert f"{blocker / 'out'}: cannot write output there" in line
+    assert blocker.read_text() == "a file where the output folder should go"
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write to read-only folders")
+def test_read_only_output_folder(audio_files, loads, tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        assert "cannot write output there" in fails(
+            ["separate", str(audio_files["mono_8k"]), "-o", str(locked)], capsys)
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_unknown_model_name_from_the_real_zoo(audio_files, tmp_path, capsys):
+    line = fails(["separate", str(audio_files["mono_8k"]), "-m", "lightweight_aspq", "-o", str(tmp_path / "o")],
+                 capsys)
+    assert "unknown model 'lightweight_aspq'" in line
+
+
+def test_python_dash_m_prints_one_error_line_and_no_traceback(tmp_path):
+    missing = tmp_path / "missing.wav"
+    result = subprocess.run([sys.executable, "-m", "sepzoo", "separate", str(missing), "-o", str(tmp_path / "o")],
+                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    ours = [line for line in result.stderr.splitlines() if line.startswith("sepzoo")]
+    assert ours == [f"sepzoo: error: {missing}: no such file; check the path"]
+    assert not (tmp_path / "o").exists()
