@@ -1,0 +1,109 @@
+"""Registry, presets and `sepzoo.load` through every kind of handle, and the list/info CLI verbs."""
+
+import json
+
+import numpy as np
+import pytest
+
+import sepzoo
+from http_fixtures import ArchiveServer, Route
+from sepzoo import hub, zoo
+from sepzoo.cli import main
+from sepzoo.errors import ModelNotFoundError
+from sepzoo.models.lightweight_aspp import LightweightASPP
+from sepzoo.preset import load_preset, read_metadata, save_preset
+
+TINY = dict(context_samples=512, encoder_channels=(4, 4, 4, 4, 4), aspp_channels=4, aspp_rates=(1, 2),
+            decoder_channels=4, output_channels_per_sample=2, sources=("low", "high"))
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEPZOO_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def tiny_preset(tmp_path):
+    model = LightweightASPP(**TINY)
+    return model, save_preset(model, tmp_path / "tiny", {"training": {"steps": 3}})
+
+
+def _same_output(a, b):
+    x = np.random.default_rng(0).standard_normal((1, a.context_samples, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(a(x)), np.asarray(b(x)), atol=1e-6)
+
+
+def test_save_preset_writes_config_weights_and_metadata(tiny_preset):
+    model, folder = tiny_preset
+    metadata = read_metadata(folder)
+    assert metadata["params"] == model.count_params()
+    assert metadata["sources"] == ["low", "high"] and metadata["training"] == {"steps": 3}
+    assert metadata["weights_sha256"] == hub.sha256_file(folder / "model.weights.h5")
+    _same_output(model, load_preset(folder))
+
+
+def test_save_preset_replaces_an_existing_folder(tiny_preset):
+    model, folder = tiny_preset
+    save_preset(model, folder, {"training": {"steps": 9}})
+    assert read_metadata(folder)["training"]["steps"] == 9
+    assert sorted(p.name for p in folder.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_load_from_an_archive_served_over_http(tiny_preset, tmp_path, cache):
+    model, folder = tiny_preset
+    archive = tmp_path / "tiny.tar.gz"
+    digest = hub.archive_preset(folder, archive)
+    with ArchiveServer() as server:
+        url = server.serve("/zoo/tiny.tar.gz", Route(body=archive.read_bytes()))
+        zoo.register_preset(zoo.PresetSpec("tiny_test", "LightweightASPP", "test entry", TINY,
+                                           handle=url, sha256=digest))
+        try:
+            _same_output(model, sepzoo.load("tiny_test"))
+            _same_output(model, sepzoo.load("tiny_test"))
+            assert server.hits("/zoo/tiny.tar.gz") == 1
+        finally:
+            zoo._PRESETS.pop("tiny_test")
+
+
+def test_load_a_preset_folder_or_weights_override(tiny_preset):
+    model, folder = tiny_preset
+    _same_output(model, sepzoo.load(str(folder)))
+    zoo.register_preset(zoo.PresetSpec("tiny_test", "LightweightASPP", "test entry", TINY))
+    try:
+        _same_output(model, sepzoo.load("tiny_test", weights=str(folder)))
+        fresh = sepzoo.load("tiny_test", weights=None)
+        assert fresh.count_params() == model.count_params()
+        with pytest.raises(ModelNotFoundError, match="no pretrained weights"):
+            sepzoo.load("tiny_test")
+    finally:
+        zoo._PRESETS.pop("tiny_test")
+
+
+def test_unknown_names_suggest_close_ones():
+    with pytest.raises(ModelNotFoundError, match="did you mean lightweight_aspp"):
+        sepzoo.load("lightweight_asp")
+
+
+def test_a_folder_that_is_not_a_preset(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotFoundError, match="not a sepzoo preset"):
+        sepzoo.load(str(tmp_path / "empty"))
+
+
+def test_list_models_reports_numbers_from_the_models():
+    rows = {row["name"]: row for row in sepzoo.list_models()}
+    row = rows["lightweight_aspp"]
+    model = LightweightASPP(**zoo.get_preset("lightweight_aspp").config)
+    assert row["params"] == model.count_params() and row["receptive_field"] == model.receptive_field
+    assert row["sample_rate"] == 22050 and row["sources"] == ["drums", "bass", "keys", "other"]
+
+
+def test_list_and_info_verbs(capsys):
+    assert main(["list"]) == 0
+    assert "| lightweight_aspp | drums, bass, keys, other | 22050 |" in capsys.readouterr().out
+    assert main(["info", "lightweight_aspp_2stem"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["sources"] == ["vocals", "accompaniment"] and info["weights"] == "none published yet"
+    assert main(["info", "nonexistent_model"]) == 2
+    assert "unknown model 'nonexistent_model'" in capsys.readouterr().err
