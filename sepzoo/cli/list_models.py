@@ -11,15 +11,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def format_table(rows: list[dict]) -> str:
-    """Markdown table: name, sources, rate (Hz), params, receptive field (samples / s), weights."""
+    """Markdown table: name, sources, rate (Hz), params, receptive field (samples / s), latency (s), weights."""
     lines = [
-        "| name | sources | rate (Hz) | params | receptive field | weights |",
-        "| --- | --- | ---: | ---: | ---: | --- |",
+        "| name | sources | rate (Hz) | params | receptive field | latency | weights |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         lines.append(
             f"| {row['name']} | {', '.join(row['sources'])} | {row['sample_rate']} | {row['params']:,} "
-            f"| {row['receptive_field']} ({row['receptive_field_seconds']:.3f} s) | {'yes' if row['weights'] else 'no'} |"
+            f"| {row['receptive_field']} ({row['receptive_field_seconds']:.3f} s) "
+            f"| {row['algorithmic_latency_seconds']:.3f} s | {'yes' if row['weights'] else 'no'} |"
         )
     return "\n".join(lines)
 

@@ -68,8 +68,17 @@ class SeparationModel(keras.Model):
         """Input samples that can influence one output sample through the convolution stack."""
         return self._receptive_field
 
+    @property
+    def algorithmic_latency(self) -> int:
+        """Samples between an input sample arriving and the first output that depends on it being ready.
+
+        A windowed model can only run once its whole context window has arrived, so this is the context
+        length; the compute time per window adds to it (``benchmarks/model_latency.py`` measures that).
+        """
+        return self.context_samples
+
     def describe(self) -> dict[str, Any]:
-        """A JSON-ready summary: sources, rate (Hz), windows and receptive field (samples and s), params."""
+        """A JSON-ready summary: sources, rate (Hz), windows, receptive field and latency (samples, s), params."""
         return {
             "class": type(self).__name__,
             "sources": list(self.sources),
@@ -79,5 +88,6 @@ class SeparationModel(keras.Model):
             "target_samples": self.target_samples,
             "receptive_field": self.receptive_field,
             "receptive_field_seconds": round(self.receptive_field / self.sample_rate, 4),
+            "algorithmic_latency_seconds": round(self.algorithmic_latency / self.sample_rate, 4),
             "params": int(self.count_params()),
         }
