@@ -1,0 +1,138 @@
+"""An evaluation as a markdown table and as JSON files (one per track and method, plus a summary)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from sepzoo.errors import OutputError
+from sepzoo.evaluation.results import Evaluation, TrackResult
+from sepzoo.evaluation.runner import slug
+from sepzoo.evaluation.scoring import FRAME_SECONDS, METRICS
+
+
+def table_metrics(evaluation: Evaluation) -> tuple[str, ...]:
+    """Metrics shown in the table: SDR, SIR, SAR, and ISR only for stereo data (for mono it adds little)."""
+    return METRICS if evaluation.stereo else tuple(metric for metric in METRICS if metric != "ISR")
+
+
+def markdown_table(evaluation: Evaluation) -> str:
+    """One table: a row per metric and source, a column per method; then how many frames had no score.
+
+    Cells are SiSEC 2018 figures in dB (median over tracks of the median over 1 s frames); the
+    ``dropped frames`` rows give, per method and source, the frames museval left NaN out of all frames.
+    """
+    header = ["metric", "source", *evaluation.methods]
+    lines = ["| " + " | ".join(header) + " |", "| --- | --- |" + " ---: |" * len(evaluation.methods)]
+    for metric in table_metrics(evaluation):
+        for source in evaluation.sources:
+            cells = [_format_db(evaluation.median(method, source, metric)) for method in evaluation.methods]
+            lines.append(f"| {metric} | {source} | " + " | ".join(cells) + " |")
+    total = evaluation.total_frames
+    for source in evaluation.sources:
+        cells = [f"{evaluation.dropped_frames(method, source)}/{total}" for method in evaluation.methods]
+        lines.append(f"| dropped frames | {source} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n" + _notes(evaluation) + "\n"
+
+
+def _notes(evaluation: Evaluation) -> str:
+    """The protocol in one sentence and the reasons frames were dropped."""
+    notes = [f"SDR/SIR/SAR{'/ISR' if evaluation.stereo else ''} in dB (BSS Eval v4, museval): median over "
+             f"{len(evaluation.tracks)} tracks of the median over {FRAME_SECONDS:g} s frames (hop {FRAME_SECONDS:g} s)"
+             f" of {evaluation.location}."]
+    silent_refs = [f"{source} {count}" for source in evaluation.sources
+                   if (count := evaluation.silent_reference_frames(source))]
+    silent_ests = [f"{method} {source} {count}" for method in evaluation.methods for source in evaluation.sources
+                   if (count := evaluation.silent_estimate_frames(method, source))]
+    absent = [f"{source} in {len(names)} ({', '.join(names)})" for source in evaluation.sources
+              if (names := evaluation.absent_tracks(source))]
+    notes.append("Dropped frames: museval scores no frame in which any reference or estimate is all zeros; "
+                 f"silent reference frames: {', '.join(silent_refs) or 'none'}; "
+                 f"silent estimate frames: {', '.join(silent_ests) or 'none'}.")
+    if absent:
+        notes.append(f"Tracks where a source is silent throughout (not scored for it): {'; '.join(absent)}.")
+    return " ".join(notes)
+
+
+def _format_db(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.2f}"
+
+
+def write_json(evaluation: Evaluation, out_dir: str | os.PathLike) -> list[Path]:
+    """Write ``OUT/<method>/<track>.json`` for every method and track, ``OUT/summary.json`` and ``OUT/table.md``.
+
+    Track files hold, per source, the median and the per-frame values of every metric (dB, ``null`` for a
+    dropped frame, ``Infinity`` for an exact estimate) and the frame counts. Returns the written paths.
+
+    Raises:
+        OutputError: ``out_dir`` cannot be created or written.
+    """
+    out_dir = Path(out_dir)
+    files = {out_dir / "summary.json": _dump(_summary(evaluation)), out_dir / "table.md": markdown_table(evaluation)}
+    for method in evaluation.methods:
+        for track in evaluation.tracks:
+            files[out_dir / slug(method) / f"{track.name}.json"] = _dump(_track_record(evaluation, method, track))
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    except OSError as error:
+        raise OutputError(f"{error.filename or out_dir}: cannot write the evaluation ({error.strerror}); "
+                          "choose a writable --out folder") from None
+    return list(files)
+
+
+def _summary(evaluation: Evaluation) -> dict[str, Any]:
+    return {
+        "root": str(evaluation.location),
+        "protocol": {"frame_seconds": FRAME_SECONDS, "hop_seconds": FRAME_SECONDS, "bss_eval": "v4 (museval)",
+                     "aggregate": "median over tracks of the median over frames"},
+        "tracks": [track.name for track in evaluation.tracks],
+        "total_frames": evaluation.total_frames,
+        "methods": {
+            method: {source: {"median": {metric: evaluation.median(method, source, metric) for metric in METRICS},
+                              "dropped_frames": evaluation.dropped_frames(method, source),
+                              "silent_estimate_frames": evaluation.silent_estimate_frames(method, source)}
+                     for source in evaluation.sources}
+            for method in evaluation.methods},
+        "silent_reference_frames": {source: evaluation.silent_reference_frames(source)
+                                    for source in evaluation.sources},
+        "absent_tracks": {source: evaluation.absent_tracks(source) for source in evaluation.sources},
+    }
+
+
+def _track_record(evaluation: Evaluation, method: str, track: TrackResult) -> dict[str, Any]:
+    scores = track.scores[method]
+    return {
+        "track": track.name, "method": method, "sample_rate": track.sample_rate, "channels": track.channels,
+        "window_samples": int(FRAME_SECONDS * track.sample_rate), "frames": track.frames,
+        "sources": {source: {"median": {metric: scores[source].median(metric) for metric in METRICS},
+                             "frames": scores[source].frames,
+                             "dropped_frames": scores[source].dropped_frames,
+                             "silent_reference_frames": scores[source].silent_reference_frames,
+                             "silent_estimate_frames": scores[source].silent_estimate_frames,
+                             "absent": scores[source].absent}
+                    for source in evaluation.sources},
+    }
+
+
+def _dump(record: Any) -> str:
+    """JSON text with NaN (no score) written as ``null``.
+
+    An exact estimate scores SDR = +inf in museval; it is kept as ``Infinity``, which Python's ``json``
+    and museval's own files use, rather than being confused with a missing score.
+    """
+    return json.dumps(_nan_to_none(record), indent=2) + "\n"
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, dict):
+        return {key: _nan_to_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(item) for item in value]
+    return value

@@ -1,0 +1,164 @@
+"""Test sets for evaluation: a MUSDB-style stem tree or real MUSDB18 ``.stem.mp4`` files.
+
+A stem tree is ``ROOT/<track>/mixture.wav`` plus one ``ROOT/<track>/<source>.wav`` per source, as
+``sepzoo render`` writes (``OUTDIR/<split>/<song>/...``) and as MUSDB18-HQ ships. MUSDB18 proper
+(``ROOT/<split>/<track>.stem.mp4``) is read through the ``musdb`` package. Either way ``ROOT`` may be the
+split folder itself, or the folder above it with ``split`` naming the split.
+
+Every problem with the files (no tracks, a missing source file, stems whose rate, channel count or length
+differ from the mixture) is found by :func:`open_test_set`, from the file headers, before any track is
+separated, and raised as a one-line :class:`~sepzoo.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from sepzoo.audio_io import audio_info, read_audio
+from sepzoo.errors import DataError
+from sepzoo.evaluation.extras import require
+
+MIXTURE = "mixture"
+"""File stem of the mixture in a stem tree (``mixture.wav``)."""
+
+
+@dataclass(frozen=True)
+class Track:
+    """One decoded track.
+
+    Attributes:
+        name: Track name (its folder or ``.stem.mp4`` name).
+        mixture: float32 ``(channels, samples)``.
+        stems: Source name -> float32 ``(channels, samples)``, same shape as ``mixture``.
+        sample_rate: Hz.
+    """
+
+    name: str
+    mixture: np.ndarray
+    stems: dict[str, np.ndarray]
+    sample_rate: int
+
+
+@dataclass(frozen=True)
+class TrackFiles:
+    """One track not yet decoded.
+
+    Attributes:
+        name: Track name.
+        load: ``load(sources)`` decodes the mixture and the stems of ``sources`` into a :class:`Track`.
+    """
+
+    name: str
+    load: Callable[[Sequence[str]], Track]
+
+
+@dataclass(frozen=True)
+class EvaluationSet:
+    """The checked tracks of one split.
+
+    Attributes:
+        location: The split folder.
+        sources: Sources every track has (stem tree: sorted file names; MUSDB18: musdb's order).
+        tracks: Tracks sorted by name.
+    """
+
+    location: Path
+    sources: tuple[str, ...]
+    tracks: tuple[TrackFiles, ...]
+
+
+def open_test_set(root: str | os.PathLike, split: str | None = None,
+                  sources: Sequence[str] | None = None) -> EvaluationSet:
+    """Find the tracks under ``root`` (or ``root/split``) and check their files.
+
+    Args:
+        root: A split folder of a stem tree or of MUSDB18, or the folder above it when ``split`` is given.
+        split: Sub-folder of ``root`` to read, e.g. ``"test"``.
+        sources: Sources every track must have; None accepts those of the first track.
+
+    Raises:
+        DataError: the folder is missing or holds no tracks, a track lacks a source file, or a stem's
+            sample rate, channel count or length differs from its mixture.
+    """
+    folder = Path(root) / split if split else Path(root)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder; pass --root the split folder of a stem tree "
+                        "(ROOT/<track>/mixture.wav) or the folder above it with --split")
+    track_folders = sorted(path.parent for path in folder.glob(f"*/{MIXTURE}.wav"))
+    if track_folders:
+        return _open_stem_tree(folder, track_folders, sources)
+    if any(folder.glob("*.stem.mp4")):
+        return _open_musdb(folder, sources)
+    splits = sorted(path.name for path in folder.iterdir()
+                    if path.is_dir() and (any(path.glob(f"*/{MIXTURE}.wav")) or any(path.glob("*.stem.mp4"))))
+    if splits and not split:
+        raise DataError(f"{folder}: holds the splits {', '.join(splits)}, not tracks; choose one with --split")
+    raise DataError(f"{folder}: no tracks found (no <track>/{MIXTURE}.wav, no *.stem.mp4); "
+                    "point --root at a split folder written by `sepzoo render` or at MUSDB18")
+
+
+def _open_stem_tree(folder: Path, track_folders: list[Path], sources: Sequence[str] | None) -> EvaluationSet:
+    """Check every track folder's headers now; decode later, one track at a time."""
+    if sources is None:
+        sources = sorted(path.stem for path in track_folders[0].glob("*.wav") if path.stem != MIXTURE)
+        if not sources:
+            raise DataError(f"{track_folders[0]}: has {MIXTURE}.wav but no <source>.wav stems; "
+                            "re-render the track with its stems")
+    for track_folder in track_folders:
+        _check_track_files(track_folder, sources)
+    tracks = tuple(TrackFiles(path.name, partial(_load_stem_tree_track, path)) for path in track_folders)
+    return EvaluationSet(folder, tuple(sources), tracks)
+
+
+def _check_track_files(track_folder: Path, sources: Sequence[str]) -> None:
+    """Raise DataError unless every source file exists and matches the mixture's rate, channels and length."""
+    mixture = audio_info(track_folder / f"{MIXTURE}.wav")
+    for source in sources:
+        path = track_folder / f"{source}.wav"
+        if not path.is_file():
+            raise DataError(f"{path}: missing; every track needs {MIXTURE}.wav and one file per source "
+                            f"({', '.join(sources)}); re-render the track or remove its folder")
+        stem = audio_info(path)
+        for what, unit, expected, got in (("sample rate", " Hz", mixture.sample_rate, stem.sample_rate),
+                                          ("channel count", "", mixture.channels, stem.channels),
+                                          ("length", " samples", mixture.frames, stem.frames)):
+            if got != expected:
+                raise DataError(f"{path}: {what} is {got}{unit} but {MIXTURE}.wav has {expected}{unit}; "
+                                "stems and mixture must match, re-render the track")
+
+
+def _load_stem_tree_track(track_folder: Path, sources: Sequence[str]) -> Track:
+    mixture, sample_rate = read_audio(track_folder / f"{MIXTURE}.wav")
+    stems = {source: read_audio(track_folder / f"{source}.wav")[0] for source in sources}
+    return Track(track_folder.name, mixture, stems, sample_rate)
+
+
+def _open_musdb(folder: Path, sources: Sequence[str] | None) -> EvaluationSet:
+    """Read MUSDB18 ``.stem.mp4`` files of one subset through ``musdb``."""
+    tracks = require("musdb").DB(root=str(folder.parent), subsets=folder.name).tracks
+    if not tracks:
+        raise DataError(f"{folder}: musdb found no tracks; MUSDB18 expects ROOT/train and ROOT/test folders "
+                        "of .stem.mp4 files")
+    available = tuple(tracks[0].sources)
+    sources = available if sources is None else tuple(sources)
+    for track in tracks:
+        missing = [source for source in sources if source not in track.sources]
+        if missing:
+            raise DataError(f"{folder / track.name}.stem.mp4: has no {', '.join(missing)} stem (it has "
+                            f"{', '.join(track.sources)}); evaluate a model trained on MUSDB18's sources")
+    ordered = sorted(tracks, key=lambda track: track.name)
+    return EvaluationSet(folder, sources, tuple(TrackFiles(track.name, partial(_load_musdb_track, track))
+                                                for track in ordered))
+
+
+def _load_musdb_track(track, sources: Sequence[str]) -> Track:
+    """Decode a ``musdb.MultiTrack``: all streams at once, stream 0 being the mixture."""
+    streams = track.stems.astype(np.float32)  # (stream, samples, channels)
+    stems = {source: np.ascontiguousarray(streams[track.sources[source].stem_id].T) for source in sources}
+    return Track(track.name, np.ascontiguousarray(streams[0].T), stems, int(track.rate))
