@@ -1,0 +1,241 @@
+"""``train(config, out_dir)``: a config -> strategy -> model + data -> ``model.fit`` phases -> a preset.
+
+Run folder layout (``out_dir``)::
+
+    config.yaml            the validated config this run uses (resume reads the same file)
+    checkpoints/           atomic checkpoints every ``checkpoint_every`` steps and at every epoch end
+    best.npz               best weights so far by validation loss (arrays in ``model.weights`` order)
+    logs/                  TensorBoard event files
+    metrics.csv            one row per epoch: step, phase, learning rate, loss, val_loss, best_val_loss
+    preset/                the finished model (config.json, model.weights.h5, metadata.json)
+    worker-<i>/            non-chief MultiWorker processes: their final weights, for checking sync
+
+Schedule (SEEDS.md part B): an epoch is ``schedule.steps_per_epoch`` steps; after ``schedule.patience``
+epochs without a validation gain the best weights are restored and, with ``schedule.fine_tune``, training
+continues at ``learning_rate * fine_tune_factor`` under the same rule; the preset holds the best weights.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import yaml
+
+from sepzoo.config import TrainConfig, config_from_dict, load_config
+from sepzoo.errors import ConfigError, OutputError
+from sepzoo.losses import build_loss
+from sepzoo.training import checkpoint as ckpt
+from sepzoo.training.data import TRAIN, VALIDATION, describe_source, make_dataset, make_source, stream_seed
+from sepzoo.training.schedule import ScheduleCallback, phase_end_epoch, phase_over
+from sepzoo.training.strategy import Distribution, make_distribution
+
+RUN_CONFIG = "config.yaml"
+
+
+def build_model(config: TrainConfig) -> keras.Model:
+    """The config's model, with sources, sample rate, channels and context taken from the data section."""
+    from sepzoo.zoo import build_model as build_zoo_model
+
+    data = config.data
+    kwargs = {**config.model.kwargs, "sources": list(data.sources), "sample_rate": data.sample_rate,
+              "channels": data.channels, "context_samples": data.context_samples}
+    try:
+        return build_zoo_model(config.model.class_name, kwargs)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{config.path}: model.kwargs: {config.model.class_name} rejects them ({error}); "
+                          "check the class's documented arguments") from None
+
+
+def _compile(model: keras.Model, config: TrainConfig) -> None:
+    spec = config.optimiser
+    optimizer = keras.optimizers.Adam(spec.learning_rate, beta_1=spec.beta_1, beta_2=spec.beta_2,
+                                      clipnorm=spec.clipnorm)
+    model.compile(optimizer=optimizer, loss=build_loss(config.loss, config.data.channels))
+    optimizer.build(model.trainable_variables)
+
+
+def _prepare_run_folder(config: TrainConfig | str | os.PathLike | None, out: Path, resume: bool) -> TrainConfig:
+    """Load the config (from the run folder when resuming) and write it into ``out``."""
+    if resume:
+        saved = out / RUN_CONFIG
+        if not saved.exists():
+            raise ConfigError(f"{out}: not a sepzoo training run (no {RUN_CONFIG}); "
+                              "pass the -o folder of an earlier `sepzoo train`")
+        return load_config(saved)
+    if config is None:
+        raise ConfigError(f"{out}: no config given; pass a YAML file or TrainConfig, or resume=True for an earlier run")
+    if not isinstance(config, TrainConfig):
+        config = load_config(config)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"{out}: cannot create the run folder ({error.strerror}); pick a writable -o") from None
+    if ckpt.latest_checkpoint(out / "checkpoints"):
+        raise OutputError(f"{out}: holds an earlier run's checkpoints; resume it with --resume {out} "
+                          "or pick an empty -o folder")
+    return config
+
+
+def _write_run_config(config: TrainConfig, out: Path) -> None:
+    data = config.to_dict()
+    # Data paths are relative to the original config file; pin them so the run folder stands alone.
+    data["data"]["paths"] = [str(config.resolve_path(p).resolve()) for p in config.data.paths]
+    ckpt.write_text_atomically(out / RUN_CONFIG, yaml.safe_dump(data, sort_keys=False))
+
+
+def _callbacks(schedule_callback: ScheduleCallback, out: Path, distribution: Distribution) -> list:
+    if not distribution.is_chief:
+        return [schedule_callback]
+    return [
+        schedule_callback,
+        keras.callbacks.CSVLogger(str(out / "metrics.csv"), append=True),
+        keras.callbacks.TensorBoard(log_dir=str(out / "logs"), update_freq="epoch", write_graph=False),
+    ]
+
+
+def _metadata(config: TrainConfig, state: ckpt.TrainState, distribution: Distribution, train_source: Any,
+              wall_s: float, command: str) -> dict[str, Any]:
+    return {
+        "name": config.name,
+        "description": config.description,
+        "handle": config.weights,
+        "training": {
+            "data": describe_source(config, train_source),
+            "data_kind": config.data.kind,
+            "task": config.data.task,
+            "loss": config.loss.name,
+            "optimiser": {"name": config.optimiser.name, "learning_rate": config.optimiser.learning_rate,
+                          "beta_1": config.optimiser.beta_1, "beta_2": config.optimiser.beta_2},
+            "batch_size": config.batch_size,
+            "steps": state.step,
+            "epochs": state.epoch,
+            "steps_per_epoch": config.schedule.steps_per_epoch,
+            "best_epoch": state.best_epoch,
+            "final_val_loss": state.best_val_loss,
+            "fine_tuned": state.phase == 1,
+            "command": command,
+            "hardware": distribution.hardware(),
+            "wall_time_s": round(wall_s, 1),
+            "config": config.to_dict(),
+        },
+    }
+
+
+def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.PathLike, *, resume: bool = False,
+          command: str | None = None) -> Path:
+    """Train the model a config describes; return the preset folder written at the end.
+
+    Args:
+        config: a :class:`~sepzoo.config.TrainConfig` or a YAML path. Ignored with ``resume``: the run
+            folder's own ``config.yaml`` is used.
+        out_dir: run folder (layout in the module docstring).
+        resume: continue the run in ``out_dir`` from its last checkpoint, with the same step counter,
+            optimiser state and schedule position.
+        command: command line recorded in the model card (default: this process's argv).
+
+    Returns:
+        ``out_dir / "preset"`` on the chief, ``out_dir / "worker-<i>"`` on other MultiWorker processes.
+    """
+    started = time.perf_counter()
+    out = Path(out_dir)
+    config = _prepare_run_folder(config, out, resume)
+    # The strategy comes first: MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
+    distribution = make_distribution(config.strategy, config.path)
+    if distribution.is_chief and not resume:
+        _write_run_config(config, out)
+        config = config_from_dict(yaml.safe_load((out / RUN_CONFIG).read_text()), str(out / RUN_CONFIG))
+    keras.utils.set_random_seed(config.seed)
+    with distribution.scope():
+        model = build_model(config)
+        _compile(model, config)
+
+    # Every worker keeps its own copy of the best weights, so restoring them needs no cross-worker sync.
+    own_dir = out if distribution.is_chief else out / f"worker-{distribution.worker_index}"
+    own_dir.mkdir(parents=True, exist_ok=True)
+    best_weights = own_dir / "best.npz"
+    if resume:
+        state = _resume(out, model, best_weights)
+    else:
+        state = ckpt.TrainState(learning_rate=config.optimiser.learning_rate, data_seed=stream_seed(config.seed, 0))
+
+    def save_checkpoint(current: keras.Model) -> None:
+        if distribution.is_chief:
+            ckpt.save_checkpoint(out / "checkpoints", current, state, best_weights, config.keep_checkpoints)
+
+    schedule = config.schedule
+    validation = make_dataset(make_source(config, VALIDATION, config.seed), config.batch_size,
+                              model.context_samples, model.target_samples,
+                              batches=math.ceil(config.data.validation_examples / config.batch_size))
+    train_source = None
+    callback = ScheduleCallback(state, schedule, config.checkpoint_every, save_checkpoint, best_weights)
+    callbacks = _callbacks(callback, out, distribution)
+    verbose = "auto" if sys.stderr.isatty() else 2
+    while not state.finished:
+        if phase_over(state, schedule):
+            _end_phase(state, config, model, best_weights)
+            save_checkpoint(model)
+            continue
+        model.optimizer.learning_rate = state.learning_rate
+        state.data_seed = stream_seed(config.seed, state.step)
+        train_source = make_source(config, TRAIN, state.data_seed)
+        stream = make_dataset(train_source, config.batch_size, model.context_samples, model.target_samples,
+                              shuffle_buffer=config.data.shuffle_buffer)
+        # A resumed, half-done epoch is finished on its own first, with the steps it still lacks.
+        partial = state.step_in_epoch > 0
+        with distribution.fit_scope(model):
+            model.fit(
+                stream,
+                initial_epoch=state.epoch,
+                epochs=state.epoch + 1 if partial else phase_end_epoch(state, schedule),
+                steps_per_epoch=schedule.steps_per_epoch - state.step_in_epoch if partial else schedule.steps_per_epoch,
+                validation_data=validation,
+                callbacks=callbacks,
+                shuffle=False,
+                verbose=verbose,
+            )
+
+    if best_weights.exists():
+        ckpt.load_variables(model.weights, best_weights)
+    if not distribution.is_chief:
+        model.save_weights(own_dir / "model.weights.h5")
+        return own_dir
+    from sepzoo.preset import save_preset
+
+    train_source = train_source or make_source(config, TRAIN, state.data_seed)
+    metadata = _metadata(config, state, distribution, train_source, time.perf_counter() - started,
+                         command or shlex.join(sys.argv))
+    return save_preset(model, out / "preset", metadata)
+
+
+def _resume(out: Path, model: keras.Model, best_weights: Path) -> ckpt.TrainState:
+    """Load the run's last checkpoint into ``model``; check that the optimiser agrees on the step count."""
+    last = ckpt.latest_checkpoint(out / "checkpoints")
+    if last is None:
+        raise ConfigError(f"{out}: no checkpoint to resume from yet; start the run again without --resume")
+    state = ckpt.restore_checkpoint(last, model, best_weights)
+    state.resumed_from_step = state.step
+    iterations = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    if iterations != state.step:
+        raise ConfigError(f"{last}: optimiser says {iterations} steps but the state says {state.step}; "
+                          "the checkpoint is damaged, resume from an earlier one")
+    return state
+
+
+def _end_phase(state: ckpt.TrainState, config: TrainConfig, model: keras.Model, best_weights: Path) -> None:
+    """Close the current phase: restore the best weights, then start fine-tuning or finish."""
+    if best_weights.exists():
+        ckpt.load_variables(model.weights, best_weights)
+    if state.phase == 0 and config.schedule.fine_tune:
+        state.phase = 1
+        state.phase_start_epoch = state.epoch
+        state.bad_epochs = 0
+        state.learning_rate = config.optimiser.learning_rate * config.schedule.fine_tune_factor
+    else:
+        state.finished = True

@@ -1,0 +1,122 @@
+"""Training configs: every shipped YAML validates; bad configs list one clear line per problem."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from sepzoo.config import TrainConfig, apply_overrides, config_from_dict, load_config
+from sepzoo.errors import ConfigError
+
+CONFIGS = sorted((Path(__file__).parent.parent / "zoo_configs").glob("*.yaml"))
+TINY = Path(__file__).parent.parent / "zoo_configs" / "tiny_tones.yaml"
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_shipped_configs_validate_and_round_trip(path):
+    config = load_config(path)
+    assert path.stem.startswith(config.name)  # file = zoo entry name + task
+    assert config_from_dict(config.to_dict(), str(path)) == config
+
+
+def test_tiny_config_values_are_typed():
+    config = load_config(TINY)
+    assert isinstance(config, TrainConfig)
+    assert config.model.class_name == "LightweightASPP"
+    assert config.data.sources == ("low", "mid", "high")
+    assert isinstance(config.optimiser.learning_rate, float) and config.optimiser.learning_rate == 3e-3
+    assert config.weights is None
+    assert config.resolve_path("data") == TINY.parent / "data"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_bad_config_reports_every_error_one_line_each(tmp_path):
+    text = TINY.read_text()
+    text = text.replace("strategy: default", "strategy: horovod")
+    text = text.replace("  name: mae", "  name: l3")
+    text = text.replace("  patience: 2", "  patiense: 2\n  max_epochs_x: 1")
+    text = text.replace("  sample_rate: 8000\n", "")
+    text = text.replace("batch_size: 8", "batch_size: -4")
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 6, lines
+    assert all(line.startswith(f"{path}: ") for line in lines)
+    by_key = {line.split(": ")[1]: line for line in lines}
+    assert "default, mirrored, multiworker, jax_data_parallel" in by_key["strategy"]
+    assert "'l3' is not allowed" in by_key["loss.name"] and "mse, mae, spectral" in by_key["loss.name"]
+    assert "unknown key" in by_key["schedule.patiense"] and "patience" in by_key["schedule.patiense"]
+    assert "unknown key" in by_key["schedule.max_epochs_x"]
+    assert "missing; required" in by_key["data.sample_rate"] and "integer >= 1" in by_key["data.sample_rate"]
+    assert "-4 is not allowed" in by_key["batch_size"] and ">= 1" in by_key["batch_size"]
+
+
+def test_cross_key_rules(tmp_path):
+    text = TINY.read_text().replace("  kind: tones", "  kind: midi").replace("    variant: b", "    sample_rate: 4")
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, text))
+    lines = str(caught.value).splitlines()
+    assert any("data.paths: empty" in line for line in lines)
+    assert any("model.kwargs.sample_rate: set by the data section" in line for line in lines)
+
+
+def test_unreadable_or_non_yaml_file_is_one_line(tmp_path):
+    for path, expected in (
+        (tmp_path / "nope.yaml", "cannot read the config"),
+        (_write(tmp_path, "model: [unclosed\n"), "not valid YAML at line"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_set_overrides_are_coerced_to_the_schema():
+    config = load_config(TINY, [
+        "schedule.patience=5",
+        "optimiser.learning_rate=1e-5",  # PyYAML reads this as a string; the schema makes it a float
+        "data.sources=[a, b]",
+        "weights=lightweight_aspp/v1",
+        "model.kwargs.variant=c",
+        "schedule.fine_tune=false",
+        "optimiser.clipnorm=none",
+    ])
+    assert config.schedule.patience == 5
+    assert config.optimiser.learning_rate == pytest.approx(1e-5)
+    assert config.data.sources == ("a", "b")
+    assert config.weights == "lightweight_aspp/v1"
+    assert config.model.kwargs["variant"] == "c"
+    assert config.schedule.fine_tune is False
+    assert config.optimiser.clipnorm is None
+
+
+def test_bad_overrides(tmp_path):
+    with pytest.raises(ConfigError, match="expected key.sub=value"):
+        apply_overrides({}, ["schedule.patience"])
+    with pytest.raises(ConfigError, match="not a section"):
+        apply_overrides({"seed": 1}, ["seed.x=2"])
+    with pytest.raises(ConfigError, match=r"schedule.patience: 'soon' is not allowed; expected an integer >= 1"):
+        load_config(TINY, ["schedule.patience=soon"])
+
+
+def test_cli_train_rejects_bad_config_with_one_line_per_error(tmp_path):
+    from sepzoo.cli import train as train_verb
+
+    parser = argparse.ArgumentParser()
+    train_verb.add_arguments(parser)
+    path = _write(tmp_path, TINY.read_text().replace("strategy: default", "strategy: ring"))
+    args = parser.parse_args([str(path), "--set", "loss.name=l4", "-o", str(tmp_path / "run")])
+    with pytest.raises(ConfigError) as caught:
+        train_verb.run(args)
+    assert sorted(line.split(": ")[1] for line in str(caught.value).splitlines()) == ["loss.name", "strategy"]
+    with pytest.raises(ConfigError, match="no CONFIG given"):
+        train_verb.run(parser.parse_args([]))
+    with pytest.raises(ConfigError, match="keeps its own config.yaml"):
+        train_verb.run(parser.parse_args([str(path), "--resume", str(tmp_path)]))

@@ -1,0 +1,166 @@
+"""The training engine: schedule, checkpoints, run folder and preset, resume after SIGKILL, JAX backend."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sepzoo.config import ScheduleSpec, load_config
+from sepzoo.training.checkpoint import OPTIMIZER, STATE, TrainState, latest_checkpoint
+from sepzoo.training.schedule import phase_over, record_validation
+
+ROOT = Path(__file__).parent.parent
+TINY = ROOT / "zoo_configs" / "tiny_tones.yaml"
+# 6-step epochs, 3 main epochs without early stop, then 1 fine-tune epoch: 24 steps in all.
+BOUNDED = ["schedule.steps_per_epoch=6", "schedule.max_epochs=3", "schedule.patience=100",
+           "schedule.fine_tune_max_epochs=1", "checkpoint_every=4", "batch_size=4", "data.validation_examples=8"]
+TOTAL_STEPS = 24
+
+
+def _subprocess_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
+    env.pop("TF_CONFIG", None)
+    return env
+
+
+def _training_script(out: Path, overrides: list[str]) -> str:
+    return (f"from sepzoo.config import load_config; from sepzoo.train import train; "
+            f"train(load_config({str(TINY)!r}, {overrides!r}), {str(out)!r})")
+
+
+def test_schedule_stops_after_patience_and_counts_best():
+    schedule = ScheduleSpec(patience=2, max_epochs=10, min_delta=0.01)
+    state = TrainState(learning_rate=1e-3, data_seed=0)
+    gains = [record_validation(state, loss, schedule) for loss in (1.0, 0.9, 0.895, 0.95)]
+    assert gains == [True, True, False, False]  # 0.895 is a gain smaller than min_delta
+    assert (state.epoch, state.best_epoch, state.best_val_loss, state.bad_epochs) == (4, 2, 0.9, 2)
+    assert phase_over(state, schedule)
+    capped = TrainState(learning_rate=1e-3, data_seed=0, epoch=13, phase=1, phase_start_epoch=10)
+    assert phase_over(capped, ScheduleSpec(patience=5, max_epochs=10, fine_tune_max_epochs=3))
+
+
+def _rendered_tree(root: Path, sources: list[str], seconds: float, seed: int) -> Path:
+    """A minimal ``sepzoo render`` tree: train/ and validation/ with one noise song each, 8 kHz mono."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    for split in ("train", "validation"):
+        song = root / split / f"song_{seed}"
+        song.mkdir(parents=True)
+        stems = rng.uniform(-0.3, 0.3, (len(sources), int(8000 * seconds))).astype(np.float32)
+        for name, stem in zip(sources, stems):
+            sf.write(song / f"{name}.wav", stem, 8000, subtype="FLOAT")
+        sf.write(song / "mixture.wav", stems.sum(axis=0), 8000, subtype="FLOAT")
+        (root / split / "render.json").write_text(json.dumps({"sources": sources, "sample_rate": 8000, "channels": 1}))
+    return root
+
+
+def test_cache_source_interleaves_trees_endlessly_and_validation_is_fixed(tmp_path):
+    from sepzoo.config import config_from_dict
+    from sepzoo.training.data import TRAIN, VALIDATION, make_source
+
+    sources = ["low", "mid", "high"]
+    trees = [_rendered_tree(tmp_path / f"tree{i}", sources, seconds=0.5, seed=i) for i in range(2)]
+    raw = load_config(TINY).to_dict()
+    raw["data"].update(kind="cache", paths=[str(t) for t in trees], options={"dominance_db": None})
+    config = config_from_dict(raw, str(tmp_path / "cache.yaml"))
+
+    examples = list(itertools.islice(make_source(config, TRAIN, seed=3), 40))  # 2 x 7 chunks per pass
+    assert len(examples) == 40
+    for mixture, stems in examples:
+        assert mixture.shape == (512, 1) and stems.shape == (512, 3)
+        np.testing.assert_allclose(mixture[:, 0], stems.sum(axis=1), atol=1e-6)
+    validation = make_source(config, VALIDATION, seed=3)
+    first, second = list(validation), list(validation)
+    assert len(first) == 14 and all(np.array_equal(a[1], b[1]) for a, b in zip(first, second))
+
+
+def test_train_writes_run_folder_and_preset(tmp_path):
+    from sepzoo.train import train
+
+    out = tmp_path / "run"
+    preset = train(load_config(TINY, BOUNDED), out, command="sepzoo train tiny_tones.yaml")
+
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert len(rows) == 4
+    assert [int(r["step"]) for r in rows] == [6, 12, 18, 24]
+    assert [int(r["phase"]) for r in rows] == [0, 0, 0, 1]
+    assert float(rows[-1]["learning_rate"]) == pytest.approx(3e-4)  # fine-tune at lr / 10
+    assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
+    assert list((out / "logs" / "train").iterdir()) and list((out / "logs" / "validation").iterdir())
+
+    metadata = json.loads((preset / "metadata.json").read_text())
+    training = metadata["training"]
+    best = min(float(r["val_loss"]) for r in rows)
+    assert training["steps"] == TOTAL_STEPS and training["epochs"] == 4
+    assert training["final_val_loss"] == pytest.approx(best)
+    assert training["command"] == "sepzoo train tiny_tones.yaml"
+    assert "synthetic tones" in training["data"] and training["hardware"]["backend"] == "tensorflow"
+    assert training["wall_time_s"] > 0 and metadata["params"] > 0 and len(metadata["weights_sha256"]) == 64
+
+    # The preset holds the best epoch's weights, not the last epoch's.
+    from sepzoo.preset import load_preset
+
+    with np.load(out / "best.npz") as best_arrays:
+        best_values = [best_arrays[f"arr_{i}"] for i in range(len(best_arrays.files) - 1)]
+    shipped = load_preset(preset)
+    assert len(best_values) == len(shipped.weights)
+    for variable, value in zip(shipped.weights, best_values):
+        np.testing.assert_array_equal(np.asarray(variable), value)
+
+    from sepzoo.errors import OutputError
+
+    with pytest.raises(OutputError, match="--resume"):
+        train(load_config(TINY, BOUNDED), out)
+
+
+def test_sigkill_mid_run_then_resume_reaches_the_same_final_step(tmp_path):
+    from sepzoo.train import train
+
+    out = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-c", _training_script(out, BOUNDED)], env=_subprocess_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while latest_checkpoint(out / "checkpoints") is None and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    _, stderr = process.communicate()
+    assert process.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
+    killed_at = json.loads((latest_checkpoint(out / "checkpoints") / STATE).read_text())
+    assert 0 < killed_at["step"] < TOTAL_STEPS and not killed_at["finished"]
+
+    preset = train(None, out, resume=True, command="resume")
+
+    final = latest_checkpoint(out / "checkpoints")
+    state = json.loads((final / STATE).read_text())
+    assert state["finished"] and state["step"] == TOTAL_STEPS and state["epoch"] == 4
+    assert state["resumed_from_step"] == killed_at["step"]
+    with np.load(final / OPTIMIZER) as stored:
+        iterations = [stored[f"arr_{i}"] for i, name in enumerate(stored["names"]) if name.endswith("iteration")]
+    assert [int(i) for i in iterations] == [TOTAL_STEPS]
+    assert json.loads((preset / "metadata.json").read_text())["training"]["steps"] == TOTAL_STEPS
+    steps_logged = [int(r["step"]) for r in csv.DictReader((out / "metrics.csv").open())]
+    assert steps_logged[-1] == TOTAL_STEPS and steps_logged == sorted(steps_logged)
+
+
+def test_jax_backend_data_parallel_fit(tmp_path):
+    out = tmp_path / "run"
+    overrides = [*BOUNDED, "strategy=jax_data_parallel", "schedule.max_epochs=1", "schedule.fine_tune=false"]
+    result = subprocess.run(
+        [sys.executable, "-c", _training_script(out, overrides)], capture_output=True, timeout=240,
+        env=_subprocess_env(KERAS_BACKEND="jax", XLA_FLAGS="--xla_force_host_platform_device_count=2"),
+    )
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    training = json.loads((out / "preset" / "metadata.json").read_text())["training"]
+    assert training["hardware"]["backend"] == "jax" and training["hardware"]["replicas"] == 2
+    assert training["steps"] == 6 and np.isfinite(training["final_val_loss"])
