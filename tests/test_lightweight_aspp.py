@@ -10,9 +10,14 @@ SMALL = dict(context_samples=2048, encoder_channels=(8, 12, 16, 20, 24), aspp_ch
              aspp_rates=(1, 2, 4), output_channels_per_sample=4)
 
 
-@pytest.fixture(scope="module", params=["a", "b", "c"])
+@pytest.fixture(
+    scope="module",
+    params=[dict(variant="a"), dict(variant="b"), dict(variant="c"), dict(variant="b", output_head="mask", basis_size=8),
+            dict(variant="b", normalize=False)],
+    ids=["a", "b", "c", "b-mask", "b-unnormalized"],
+)
 def small_model(request):
-    return LightweightASPP(variant=request.param, **SMALL)
+    return LightweightASPP(**request.param, **SMALL)
 
 
 def test_default_model_matches_the_paper_budget():
@@ -28,6 +33,12 @@ def test_receptive_field_follows_the_layers():
     wide = LightweightASPP(aspp_rates=(1, 8, 32, 128), variant="a")
     # Widening the largest ASPP rate by 124 bottleneck frames widens the field by 124 * (9 - 1) * 16 samples.
     assert wide.receptive_field - narrow.receptive_field == 124 * 8 * 16
+
+
+def test_standardisation_makes_the_model_scale_equivariant():
+    model = LightweightASPP(**SMALL)
+    x = 0.05 * np.random.default_rng(3).standard_normal((1, 2048, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(model(4 * x)), 4 * np.asarray(model(x)), rtol=1e-3, atol=1e-5)
 
 
 def test_residual_source_makes_stems_sum_to_the_mixture(small_model):
@@ -65,5 +76,7 @@ def test_same_output_under_jax(tmp_path):
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="variant"):
         LightweightASPP(variant="z")
+    with pytest.raises(ValueError, match="output_head"):
+        LightweightASPP(variant="c", output_head="mask")
     with pytest.raises(ValueError, match="multiple of 16"):
         LightweightASPP(context_samples=1000)

@@ -231,3 +231,93 @@ class ResidualSource(layers.Layer):
     def compute_output_shape(self, input_shapes):
         mixture_shape, estimates_shape = input_shapes
         return (*estimates_shape[:2], estimates_shape[2] + mixture_shape[2])
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class LearnedBasisMasking(layers.Layer):
+    """Separate by masking a learned filterbank of the mixture, then synthesise each source (TasNet-style).
+
+    Inputs ``[mixture (B, T, C), masks_logits (B, T / stride, n_sources * basis_size)]`` ->
+    ``(B, T, n_sources * C)`` source-major. The mixture goes through an analysis conv (``basis_size``
+    filters of ``2 * stride`` samples, hop ``stride``, no bias); each source's sigmoid mask multiplies that
+    representation, and one shared transposed conv (same size and hop) turns it back into ``C`` channels.
+    """
+
+    def __init__(self, n_sources: int, basis_size: int = 256, stride: int = 16, channels: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.n_sources = int(n_sources)
+        self.basis_size = int(basis_size)
+        self.stride = int(stride)
+        self.channels = int(channels)
+        self.analysis = layers.Conv1D(basis_size, 2 * stride, strides=stride, padding="same", use_bias=False,
+                                      activation="relu", name="analysis")
+        self.synthesis = layers.Conv1DTranspose(channels, 2 * stride, strides=stride, padding="same",
+                                                use_bias=False, name="synthesis")
+
+    def build(self, input_shapes):
+        mixture_shape, _ = input_shapes
+        self.analysis.build(mixture_shape)
+        frames = None if mixture_shape[1] is None else mixture_shape[1] // self.stride
+        self.synthesis.build((mixture_shape[0], frames, self.basis_size))
+        super().build(input_shapes)
+
+    def call(self, inputs):
+        mixture, mask_logits = inputs
+        basis = self.analysis(mixture)
+        masks = ops.sigmoid(mask_logits)
+        sources = [
+            self.synthesis(basis * masks[..., s * self.basis_size : (s + 1) * self.basis_size])
+            for s in range(self.n_sources)
+        ]
+        return ops.concatenate(sources, axis=-1)
+
+    def compute_output_shape(self, input_shapes):
+        mixture_shape, _ = input_shapes
+        return (*mixture_shape[:2], self.n_sources * self.channels)
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        # ``jump`` is 1 here (the mixture input); the masks' field is already in ``rf``.
+        return rf + (2 * self.stride - 1) * jump, jump
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "n_sources": self.n_sources,
+            "basis_size": self.basis_size,
+            "stride": self.stride,
+            "channels": self.channels,
+        }
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class WindowStandardize(layers.Layer):
+    """Divide each example by its RMS over the window: ``(B, T, C) -> [(B, T, C), rms (B, 1, 1)]``.
+
+    Keeps quiet and loud windows in the same numeric range; pair it with :class:`Rescale` on the output.
+    """
+
+    def __init__(self, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        rms = ops.sqrt(ops.mean(ops.square(x), axis=(1, 2), keepdims=True) + self.epsilon**2)
+        return [x / rms, rms]
+
+    def compute_output_shape(self, input_shape):
+        return [input_shape, (input_shape[0], 1, 1)]
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Rescale(layers.Layer):
+    """Multiply ``(B, T, C)`` by a per-example scale ``(B, 1, 1)`` (undoes :class:`WindowStandardize`)."""
+
+    def call(self, inputs):
+        values, scale = inputs
+        return values * scale
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]

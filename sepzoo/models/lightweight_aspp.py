@@ -12,9 +12,12 @@ from sepzoo.models.layers import (
     AtrousSpatialPyramidPooling,
     DepthToTime,
     DownsamplingBlock,
+    LearnedBasisMasking,
+    Rescale,
     ResidualSource,
     TemporalAttention,
     TimeToDepth,
+    WindowStandardize,
 )
 from sepzoo.models.receptive_field import receptive_field
 
@@ -22,6 +25,10 @@ VARIANTS = {
     "a": "receptive-field-preserving decoder (RFPD), no attention",
     "b": "RFPD + temporal attention at the last layer",
     "c": "upsampling decoder + temporal attention",
+}
+OUTPUT_HEADS = {
+    "waveform": "depth-to-time back to the sample rate, then a 1x1 conv over features + mixture",
+    "mask": "sigmoid masks over a learned filterbank of the mixture at the bottleneck rate (RFPD only)",
 }
 
 
@@ -39,6 +46,11 @@ class LightweightASPP(SeparationModel):
       depth-to-time at the end restores the sample rate.
     - ``"b"``: RFPD plus temporal attention (a learned per-sample gate) before the output conv.
     - ``"c"``: a classic upsampling decoder (x2 per level, concatenated skips) plus temporal attention.
+
+    Two output heads: ``"waveform"`` (the paper's: depth-to-time, then a 1x1 conv over the features and the
+    mixture writes every sample) and ``"mask"`` (RFPD variants only: the decoder's frames, one per 16 samples,
+    give sigmoid masks over a learned 256-filter analysis of the mixture, and one shared transposed conv
+    synthesises each source, as in TasNet). The mask head learns much faster from few steps.
 
     Input ``(batch, context_samples, channels)``; output ``(batch, context_samples, len(sources) * channels)``
     source-major (``target_samples == context_samples``). With ``residual_last_source`` the last source is
@@ -59,6 +71,11 @@ class LightweightASPP(SeparationModel):
         output_channels_per_sample: features per output sample before the last conv (RFPD depth-to-time).
         attention_kernel_size: kernel of the temporal attention gate, samples.
         residual_last_source: compute the last source as mixture minus the others.
+        output_head: ``"waveform"`` or ``"mask"`` (see above).
+        normalize: standardise each input window by its RMS (undone on the output) and layer-normalise the
+            features after every encoder block, the ASPP and every decoder stage. Not in the paper: without it
+            the unnormalised stack barely trains in a CPU budget of a few thousand steps.
+        basis_size: filters of the mask head's learned filterbank.
 
     Example:
     ```python
@@ -85,16 +102,22 @@ class LightweightASPP(SeparationModel):
         output_channels_per_sample: int = 16,
         attention_kernel_size: int = 15,
         residual_last_source: bool = True,
+        output_head: str = "waveform",
+        basis_size: int = 256,
+        normalize: bool = True,
         **kwargs,
     ):
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+        if output_head not in OUTPUT_HEADS or (output_head == "mask" and variant == "c"):
+            raise ValueError(f"output_head must be one of {sorted(OUTPUT_HEADS)} ('mask' needs variant a or b), "
+                             f"got {output_head!r} with variant {variant!r}")
         if len(encoder_channels) != 5:
             raise ValueError(f"encoder_channels needs 5 numbers (stem + 4 blocks), got {list(encoder_channels)}")
         if context_samples % 16:
             raise ValueError(f"context_samples must be a multiple of 16, got {context_samples}")
         sources = tuple(sources)
-        n_outputs = (len(sources) - int(residual_last_source)) * channels
+        n_estimated = len(sources) - int(residual_last_source)
 
         # === Layers ===
         stem = layers.Conv1D(encoder_channels[0], kernel_size, padding="same", activation="leaky_relu", name="stem")
@@ -104,22 +127,38 @@ class LightweightASPP(SeparationModel):
         ]
         aspp = AtrousSpatialPyramidPooling(aspp_channels, aspp_rates, aspp_kernel_size, name="aspp")
         attention = TemporalAttention(attention_kernel_size, name="temporal_attention") if variant != "a" else None
-        head = layers.Conv1D(n_outputs, 1, name="head")
+        if output_head == "mask":
+            head = layers.Conv1D(n_estimated * basis_size, 1, name="mask_logits")
+            masking = LearnedBasisMasking(n_estimated, basis_size, 16, channels, name="learned_basis_masking")
+        else:
+            head = layers.Conv1D(n_estimated * channels, 1, name="head")
 
         # === Functional graph ===
+        norm = self._layer_norm if normalize else (lambda x, name: x)
         mixture = keras.Input(shape=(context_samples, channels), name="mixture")
-        skips = [stem(mixture)]
-        for block in down_blocks:
-            skips.append(block(skips[-1]))
-        x = aspp(skips[-1])
+        scaled, rms = WindowStandardize(name="standardize")(mixture) if normalize else (mixture, None)
+        skips = [stem(scaled)]
+        for level, block in enumerate(down_blocks):
+            skips.append(norm(block(skips[-1]), f"norm_down_{level + 1}"))
+        x = norm(aspp(skips[-1]), "norm_aspp")
         if variant == "c":
-            x = self._upsampling_decoder(x, skips, encoder_channels, kernel_size)
+            x = self._upsampling_decoder(x, skips, encoder_channels, kernel_size, norm)
         else:
-            x = self._rfpd_decoder(x, skips, decoder_channels, kernel_size, output_channels_per_sample)
-        x = layers.Concatenate(name="with_mixture")([x, mixture])
-        if attention is not None:
-            x = attention(x)
-        estimates = head(x)
+            x = self._rfpd_decoder(x, skips, decoder_channels, kernel_size, norm)
+        if output_head == "mask":
+            if attention is not None:
+                x = attention(x)
+            estimates = masking([mixture, head(x)])
+        else:
+            if variant != "c":
+                x = layers.Conv1D(16 * output_channels_per_sample, 1, activation="leaky_relu", name="to_depth")(x)
+                x = DepthToTime(16, name="unfold")(x)
+            x = layers.Concatenate(name="with_mixture")([x, scaled])
+            if attention is not None:
+                x = attention(x)
+            estimates = head(x)
+            if normalize:
+                estimates = Rescale(name="rescale")([estimates, rms])
         outputs = ResidualSource(name="residual_source")([mixture, estimates]) if residual_last_source else estimates
         super().__init__(inputs=mixture, outputs=outputs, **{"name": "lightweight_aspp", **kwargs})
 
@@ -134,6 +173,9 @@ class LightweightASPP(SeparationModel):
         self.output_channels_per_sample = output_channels_per_sample
         self.attention_kernel_size = attention_kernel_size
         self.residual_last_source = residual_last_source
+        self.output_head = output_head
+        self.basis_size = basis_size
+        self.normalize = normalize
         self._set_fields(
             sources=sources,
             sample_rate=sample_rate,
@@ -144,10 +186,14 @@ class LightweightASPP(SeparationModel):
         )
 
     @staticmethod
-    def _rfpd_decoder(x, skips, filters: int, kernel_size: int, per_sample: int):
-        """Decode at the bottleneck's frame rate with skips folded down by time-to-depth, then unfold once.
+    def _layer_norm(x, name: str):
+        return layers.LayerNormalization(name=name)(x)
 
-        ``x``: ``(B, T / 16, C)``; ``skips[level]``: ``(B, T / 2**level, C_level)``. Returns ``(B, T, per_sample)``.
+    @staticmethod
+    def _rfpd_decoder(x, skips, filters: int, kernel_size: int, norm):
+        """Decode at the bottleneck's frame rate with the skips folded down to it by time-to-depth.
+
+        ``x``: ``(B, T / 16, C)``; ``skips[level]``: ``(B, T / 2**level, C_level)``. Returns ``(B, T / 16, filters)``.
         """
         for level in range(3, -1, -1):
             factor = 2 ** (4 - level)
@@ -157,11 +203,11 @@ class LightweightASPP(SeparationModel):
             x = layers.SeparableConv1D(
                 filters, kernel_size, padding="same", activation="leaky_relu", name=f"decode_{level}"
             )(x)
-        x = layers.Conv1D(16 * per_sample, 1, activation="leaky_relu", name="to_depth")(x)
-        return DepthToTime(16, name="unfold")(x)
+            x = norm(x, f"norm_decode_{level}")
+        return x
 
     @staticmethod
-    def _upsampling_decoder(x, skips, encoder_channels: Sequence[int], kernel_size: int):
+    def _upsampling_decoder(x, skips, encoder_channels: Sequence[int], kernel_size: int, norm):
         """Wave-U-Net-style decoder: x2 upsampling, concatenated skip, separable conv, per level."""
         for level in range(3, -1, -1):
             x = layers.UpSampling1D(2, name=f"upsample_{level}")(x)
@@ -169,6 +215,7 @@ class LightweightASPP(SeparationModel):
             x = layers.SeparableConv1D(
                 encoder_channels[level], kernel_size, padding="same", activation="leaky_relu", name=f"decode_{level}"
             )(x)
+            x = norm(x, f"norm_decode_{level}")
         return x
 
     def get_config(self):
@@ -189,6 +236,9 @@ class LightweightASPP(SeparationModel):
             "output_channels_per_sample": self.output_channels_per_sample,
             "attention_kernel_size": self.attention_kernel_size,
             "residual_last_source": self.residual_last_source,
+            "output_head": self.output_head,
+            "basis_size": self.basis_size,
+            "normalize": self.normalize,
         }
 
     @classmethod
