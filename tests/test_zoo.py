@@ -102,8 +102,12 @@ def test_list_models_reports_numbers_from_the_models():
 def test_list_and_info_verbs(capsys):
     assert main(["list"]) == 0
     assert "| lightweight_aspp | drums, bass, keys, other | 22050 |" in capsys.readouterr().out
-    assert main(["info", "lightweight_aspp_2stem"]) == 0
+    zoo.register_preset(zoo.PresetSpec("tiny_test", "LightweightASPP", "test entry", TINY))
+    try:
+        assert main(["info", "tiny_test"]) == 0
+    finally:
+        zoo._PRESETS.pop("tiny_test")
     info = json.loads(capsys.readouterr().out)
-    assert info["sources"] == ["vocals", "accompaniment"] and info["weights"] == "none published yet"
+    assert info["sources"] == ["low", "high"] and info["weights"] == "none published yet"
     assert main(["info", "nonexistent_model"]) == 2
     assert "unknown model 'nonexistent_model'" in capsys.readouterr().err

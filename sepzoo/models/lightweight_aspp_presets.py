@@ -12,11 +12,4 @@ PRESETS = {
         "handle": None,
         "sha256": None,
     },
-    "lightweight_aspp_2stem": {
-        "class_name": "LightweightASPP",
-        "description": "LightweightASPP variant b for vocals / accompaniment, 22.05 kHz mono (no weights yet)",
-        "config": {"sources": ["vocals", "accompaniment"], "variant": "b"},
-        "handle": None,
-        "sha256": None,
-    },
 }
