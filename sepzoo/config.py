@@ -52,6 +52,7 @@ class ModelSpec:
 
     class_name: str = _spec(doc="a zoo model class, e.g. LightweightASPP")
     kwargs: dict[str, Any] = _spec({}, doc="architecture arguments of that class")
+    init_weights: str | None = _spec(None, doc="preset name or handle whose weights start the run (none = random)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -53,6 +53,26 @@ def build_model(config: TrainConfig) -> keras.Model:
                           "check the class's documented arguments") from None
 
 
+def _load_initial_weights(model: keras.Model, config: TrainConfig) -> None:
+    """Start from a preset's weights (fine-tuning or continuing a published model); shapes must match."""
+    from sepzoo import hub
+    from sepzoo.preset import WEIGHTS_FILE
+    from sepzoo.zoo import get_preset, presets
+
+    handle = config.model.init_weights
+    if handle in presets():
+        spec = get_preset(handle)
+        folder = hub.fetch(spec.handle, spec.sha256) if spec.handle else None
+    else:
+        folder = hub.fetch(handle)
+    if folder is None or not (folder / WEIGHTS_FILE).is_file():
+        raise ConfigError(f"{config.path}: model.init_weights: {handle} has no weights; name a preset with weights")
+    try:
+        model.load_weights(folder / WEIGHTS_FILE)
+    except ValueError as error:
+        raise ConfigError(f"{config.path}: model.init_weights: {handle} does not fit model.kwargs ({error})") from None
+
+
 def _compile(model: keras.Model, config: TrainConfig) -> None:
     spec = config.optimiser
     optimizer = keras.optimizers.Adam(spec.learning_rate, beta_1=spec.beta_1, beta_2=spec.beta_2,
@@ -154,6 +174,8 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
     keras.utils.set_random_seed(config.seed)
     with distribution.scope():
         model = build_model(config)
+        if config.model.init_weights and not resume:
+            _load_initial_weights(model, config)
         _compile(model, config)
 
     # Every worker keeps its own copy of the best weights, so restoring them needs no cross-worker sync.

@@ -164,3 +164,22 @@ def test_jax_backend_data_parallel_fit(tmp_path):
     training = json.loads((out / "preset" / "metadata.json").read_text())["training"]
     assert training["hardware"]["backend"] == "jax" and training["hardware"]["replicas"] == 2
     assert training["steps"] == 6 and np.isfinite(training["final_val_loss"])
+
+
+def test_init_weights_starts_from_a_preset(tmp_path):
+    from sepzoo.errors import ConfigError
+    from sepzoo.preset import load_preset
+    from sepzoo.train import build_model, train
+
+    start = build_model(load_config(TINY))
+    from sepzoo.preset import save_preset
+
+    save_preset(start, tmp_path / "start")
+    one_step = ["schedule.steps_per_epoch=1", "schedule.max_epochs=1", "schedule.fine_tune=false",
+                "batch_size=2", "data.validation_examples=2", "optimiser.learning_rate=1e-9"]
+    preset = train(load_config(TINY, [*one_step, f"model.init_weights={tmp_path / 'start'}"]), tmp_path / "run")
+    for trained, initial in zip(load_preset(preset).weights, start.weights):
+        np.testing.assert_allclose(np.asarray(trained), np.asarray(initial), atol=1e-6)
+    with pytest.raises(ConfigError, match="does not fit"):
+        train(load_config(TINY, [*one_step, "model.kwargs.decoder_channels=12",
+                                 f"model.init_weights={tmp_path / 'start'}"]), tmp_path / "run2")
