@@ -42,7 +42,7 @@ def save_preset(model, directory: str | os.PathLike, metadata: dict[str, Any] | 
     try:
         config = {"class_name": type(model).__name__, "config": model.get_config()}
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-        model.save_weights(staging / WEIGHTS_FILE)
+        _model_only(model).save_weights(staging / WEIGHTS_FILE)
         full_metadata = {**model.describe(), **(metadata or {}), "weights_sha256": _sha256(staging / WEIGHTS_FILE)}
         (staging / METADATA_FILE).write_text(json.dumps(full_metadata, indent=2) + "\n")
         if directory.exists():
@@ -56,6 +56,17 @@ def save_preset(model, directory: str | os.PathLike, metadata: dict[str, Any] | 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory
+
+
+def _model_only(model):
+    """A copy of ``model`` without optimizer state, so a preset holds the model's weights and nothing else."""
+    if getattr(model, "optimizer", None) is None:
+        return model
+    from sepzoo.zoo import build_model
+
+    copy = build_model(type(model).__name__, model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def read_metadata(directory: str | os.PathLike) -> dict[str, Any]:

@@ -9,7 +9,7 @@ PRESETS = {
         "class_name": "LightweightASPP",
         "description": "LightweightASPP (variant b: RFPD + temporal attention), 4 stems from MIDI renders, 22.05 kHz mono",
         "config": {"sources": ["drums", "bass", "keys", "other"], "variant": "b"},
-        "handle": None,
-        "sha256": None,
+        "handle": "lightweight_aspp/midi4-v1.tar.gz",
+        "sha256": "6056a5ab5aa7bb56c0b5a5218bdd71c436509e0367a0d42c1d17947468e4f7ba",
     },
 }

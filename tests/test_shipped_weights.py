@@ -1,0 +1,47 @@
+"""The shipped `lightweight_aspp` weights: they load offline through the hub from an empty cache, and they
+separate a song they never saw better than the equal-split floor."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sepzoo import zoo
+from sepzoo.metrics import signal_to_distortion
+from sepzoo.models.lightweight_aspp import LightweightASPP
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_loads_offline_from_an_empty_cache(tmp_path):
+    env = {**os.environ, "SEPZOO_OFFLINE": "1", "SEPZOO_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    env.pop("SEPZOO_HUB_URL", None)
+    script = "import sepzoo; m = sepzoo.load('lightweight_aspp'); print(m.count_params())"
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = LightweightASPP(**zoo.get_preset("lightweight_aspp").config).count_params()
+    assert result.stdout.strip().splitlines()[-1] == str(expected)
+    entries = [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]
+    assert len(entries) == 1 and len(list(entries[0].rglob("model.weights.h5"))) == 1
+
+
+def test_separates_an_unseen_song_better_than_the_equal_split():
+    pytest.importorskip("fluidsynth", reason="pyfluidsynth / libfluidsynth3 not installed")
+    import sepzoo
+    from sepzoo.data.compose import compose_demo_song
+    from sepzoo.data.render import render_stems
+    from sepzoo.separator import Separator
+
+    model = sepzoo.load("lightweight_aspp")
+    mixture, stems = render_stems(compose_demo_song(seconds=8, seed=11), "midi4", sample_rate=model.sample_rate)
+    estimates = Separator(model).separate(mixture[None], model.sample_rate)
+    gains = {
+        source: signal_to_distortion(stems[source], estimates[source][0])
+        - signal_to_distortion(stems[source], mixture / len(model.sources))
+        for source in model.sources
+    }
+    # Measured when the weights shipped: drums +2.9 dB, mean +0.8 dB (random weights: mean -5.4 dB).
+    assert gains["drums"] > 1.5 and np.mean(list(gains.values())) > 0.0, gains
