@@ -7,7 +7,6 @@ that produced them, sha256 of the weights file).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -16,18 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from sepzoo.errors import ModelNotFoundError
+from sepzoo.hub import sha256_file
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_preset(model, directory: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
@@ -43,7 +35,7 @@ def save_preset(model, directory: str | os.PathLike, metadata: dict[str, Any] | 
         config = {"class_name": type(model).__name__, "config": model.get_config()}
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
         _model_only(model).save_weights(staging / WEIGHTS_FILE)
-        full_metadata = {**model.describe(), **(metadata or {}), "weights_sha256": _sha256(staging / WEIGHTS_FILE)}
+        full_metadata = {**model.describe(), **(metadata or {}), "weights_sha256": sha256_file(staging / WEIGHTS_FILE)}
         (staging / METADATA_FILE).write_text(json.dumps(full_metadata, indent=2) + "\n")
         if directory.exists():
             backup = directory.with_name(f".{directory.name}.old")

@@ -55,17 +55,16 @@ def build_model(config: TrainConfig) -> keras.Model:
 
 def _load_initial_weights(model: keras.Model, config: TrainConfig) -> None:
     """Start from a preset's weights (fine-tuning or continuing a published model); shapes must match."""
-    from sepzoo import hub
+    from sepzoo.errors import ModelNotFoundError
     from sepzoo.preset import WEIGHTS_FILE
-    from sepzoo.zoo import get_preset, presets
+    from sepzoo.zoo import fetch_weights
 
     handle = config.model.init_weights
-    if handle in presets():
-        spec = get_preset(handle)
-        folder = hub.fetch(spec.handle, spec.sha256) if spec.handle else None
-    else:
-        folder = hub.fetch(handle)
-    if folder is None or not (folder / WEIGHTS_FILE).is_file():
+    try:
+        folder = fetch_weights(handle)
+    except ModelNotFoundError as error:
+        raise ConfigError(f"{config.path}: model.init_weights: {error}") from None
+    if not (folder / WEIGHTS_FILE).is_file():
         raise ConfigError(f"{config.path}: model.init_weights: {handle} has no weights; name a preset with weights")
     try:
         model.load_weights(folder / WEIGHTS_FILE)

@@ -99,6 +99,28 @@ def get_preset(name: str) -> PresetSpec:
     return entries[base]
 
 
+def _is_registered(name: str) -> bool:
+    return name.split("/", 1)[0] in presets()
+
+
+def fetch_weights(name: str) -> Path:
+    """The local preset folder of a zoo entry's published weights, or of a preset handle, via :mod:`sepzoo.hub`.
+
+    Raises :class:`ModelNotFoundError` for an entry without published weights and for an unknown name.
+    """
+    from sepzoo import hub
+
+    if not _is_registered(name) and _looks_like_handle(name):
+        return hub.fetch(name)
+    spec = get_preset(name)
+    if spec.handle is None:
+        raise ModelNotFoundError(
+            f"{spec.name}: no pretrained weights are published yet; "
+            "use weights=None (CLI: --weights none) for a randomly initialised model"
+        )
+    return hub.fetch(spec.handle, spec.sha256)
+
+
 def load(name: str, weights: str | None = "pretrained"):
     """Build a zoo model.
 
@@ -110,22 +132,14 @@ def load(name: str, weights: str | None = "pretrained"):
     Returns:
         A :class:`~sepzoo.models.base.SeparationModel`.
     """
-    from sepzoo import hub
     from sepzoo.preset import load_preset
 
-    if name not in presets() and name.split("/", 1)[0] not in presets() and _looks_like_handle(name):
-        return load_preset(hub.fetch(name))
-    spec = get_preset(name)
-    if weights is None:
+    if weights is None and (_is_registered(name) or not _looks_like_handle(name)):
+        spec = get_preset(name)
         return build_model(spec.class_name, spec.config)
-    if weights != "pretrained":
-        return load_preset(hub.fetch(str(weights)))
-    if spec.handle is None:
-        raise ModelNotFoundError(
-            f"{spec.name}: no pretrained weights are published yet; "
-            "use weights=None (CLI: --weights none) for a randomly initialised model"
-        )
-    return load_preset(hub.fetch(spec.handle, spec.sha256))
+    if weights not in (None, "pretrained") and _is_registered(name):
+        return load_preset(fetch_weights(str(weights)))
+    return load_preset(fetch_weights(name))
 
 
 def has_weights(name: str) -> bool:

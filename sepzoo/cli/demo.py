@@ -22,20 +22,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load_model(name: str):
     """The model with its published weights, or random weights with a plain notice when none exist yet."""
-    from sepzoo.preset import read_metadata
-    from sepzoo.zoo import get_preset, has_weights, load
+    from sepzoo.preset import load_preset, read_metadata
+    from sepzoo.zoo import fetch_weights, get_preset, has_weights, load
 
-    spec = get_preset(name)
-    if has_weights(name):
-        from sepzoo import hub
-
-        metadata = read_metadata(hub.fetch(spec.handle, spec.sha256))
-        trained = metadata.get("training", {})
-        return load(name), (
-            f"pretrained weights {spec.handle} ({trained.get('steps', '?')} training steps on "
-            f"{trained.get('data', 'unrecorded data')})"
-        )
-    return load(name, weights=None), "RANDOM weights: no trained weights are published for this model yet"
+    if not has_weights(name):
+        return load(name, weights=None), "RANDOM weights: no trained weights are published for this model yet"
+    folder = fetch_weights(name)
+    trained = read_metadata(folder).get("training", {})
+    return load_preset(folder), (
+        f"pretrained weights {get_preset(name).handle} ({trained.get('steps', '?')} training steps on "
+        f"{trained.get('data', 'unrecorded data')})"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

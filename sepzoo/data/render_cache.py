@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 from tqdm import tqdm
 
+from sepzoo.audio_io import read_audio, write_audio
 from sepzoo.data.chunks import ChunkFilter, Example, cut_chunks, random_gains
 from sepzoo.data.render import get_renderer, group_instruments, load_midi
 from sepzoo.data.soundfonts import find_soundfont
@@ -121,10 +121,9 @@ def render_corpus(
 
 
 def _write_song(folder: Path, sources: tuple[str, ...], stems: np.ndarray, sample_rate: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    sf.write(folder / "mixture.wav", stems.sum(axis=0).T, sample_rate, subtype="FLOAT")
+    write_audio(folder / "mixture.wav", stems.sum(axis=0), sample_rate, subtype="FLOAT")
     for name, stem in zip(sources, stems):
-        sf.write(folder / f"{name}.wav", stem.T, sample_rate, subtype="FLOAT")
+        write_audio(folder / f"{name}.wav", stem, sample_rate, subtype="FLOAT")
 
 
 class CachedChunkSource:
@@ -185,7 +184,7 @@ class CachedChunkSource:
             path = folder / f"{name}.wav"
             if not path.is_file():
                 raise DataError(f"{path}: stem file missing; re-render the tree or pass the right sources")
-            stems.append(sf.read(path, dtype="float32", always_2d=True)[0].T)
+            stems.append(read_audio(path)[0])
         return np.stack(stems)
 
     def __iter__(self) -> Iterator[Example]:
