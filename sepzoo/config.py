@@ -34,7 +34,7 @@ from sepzoo.errors import ConfigError
 
 STRATEGIES = ("default", "mirrored", "multiworker", "jax_data_parallel")
 DATA_KINDS = ("tones", "midi", "cache", "musdb")
-LOSSES = ("mse", "mae", "spectral", "spectral+mae", "difference+mae")
+LOSSES = ("mse", "mae", "snr", "spectral", "spectral+mae", "difference+mae")
 OPTIMISERS = ("adam",)
 
 
@@ -81,6 +81,9 @@ class LossSpec:
     difference_weight: float = _spec(0.1, doc="weight of the difference term", minimum=0.0)
     fft_size: int = _spec(512, doc="STFT frame, samples", minimum=2)
     hop_size: int = _spec(128, doc="STFT hop, samples", minimum=1)
+    snr_max_db: float = _spec(30.0, doc="snr loss: SNR above which a source earns nothing more, dB", minimum=0.0)
+    snr_floor_db: float = _spec(-30.0, doc="snr loss: energy floor relative to the mixture, dB")
+    snr_silent_weight: float = _spec(0.0, doc="snr loss: weight of sources silent in an example", minimum=0.0)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,8 @@ Every loss takes ``y_true`` and ``y_pred`` of shape ``(batch, samples, sources *
 averages over the batch).
 
 - :class:`WaveformMSE`, :class:`WaveformMAE`: mean squared / absolute sample error over all sources.
+- :class:`ThresholdedSNR`: negative signal-to-noise ratio in dB per source, capped and floored, averaged over
+  sources, so every source counts by its relative error (the quantity BSS Eval's SDR scores), not its energy.
 - :class:`SpectralLoss`: mean squared difference of linear STFT magnitudes (SEEDS.md part C).
 - :class:`SpectralMAE`: MAE plus a weighted spectral term.
 - :class:`DifferenceMAE`: the difference loss of SEEDS.md part C. With ``a_ij`` the mean ``|ŷ_i - y_j|``,
@@ -40,6 +42,56 @@ class WaveformMAE(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         return ops.mean(ops.abs(y_pred - y_true), axis=(1, 2))
+
+
+def source_energies(waveforms, channels: int):
+    """Sum of squares per source over samples and channels: ``(batch, samples, sources * channels)`` → ``(batch, sources)``."""
+    samples = ops.shape(waveforms)[1]
+    split = ops.reshape(waveforms, (-1, samples, waveforms.shape[-1] // channels, channels))
+    return ops.sum(ops.square(split), axis=(1, 3))
+
+
+@keras.saving.register_keras_serializable(package="sepzoo")
+class ThresholdedSNR(keras.losses.Loss):
+    """Weighted mean over sources of ``10 log10((|s - ŝ|² + τ |s|² + ε) / (|s|² + ε))``, dB, per example.
+
+    ``τ = 10^(-snr_max_db / 10)`` stops a source that is already ``snr_max_db`` clean from dominating, and
+    ``ε = 10^(snr_floor_db / 10) |mixture|²`` (mixture = sum of the target sources) keeps the ratio finite.
+    A source whose reference energy is below ``ε`` counts as silent in that example; its term,
+    ``10 log10(|ŝ|² / ε + 1)``, penalises leakage and is weighted by ``silent_weight``. BSS Eval scores no
+    frame whose reference is silent, and a full weight teaches a model to answer silence whenever it is
+    unsure, so the default is 0 (a model with a residual last source still pays for leakage through it).
+    The value is scale-free: multiplying targets and estimates by one gain leaves it unchanged.
+
+    Args:
+        channels: audio channels per source.
+        snr_max_db: SNR cap, dB.
+        snr_floor_db: energy floor relative to the mixture, dB (negative).
+        silent_weight: weight of silent sources' terms, relative to 1 for sounding ones.
+    """
+
+    def __init__(self, channels: int = 1, snr_max_db: float = 30.0, snr_floor_db: float = -30.0,
+                 silent_weight: float = 0.0, name: str = "snr", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.channels = channels
+        self.snr_max_db = snr_max_db
+        self.snr_floor_db = snr_floor_db
+        self.silent_weight = silent_weight
+
+    def call(self, y_true, y_pred):
+        n_sources = y_true.shape[-1] // self.channels
+        samples = ops.shape(y_true)[1]
+        mixture = ops.sum(ops.reshape(y_true, (-1, samples, n_sources, self.channels)), axis=2)
+        floor = 10.0 ** (self.snr_floor_db / 10.0) * ops.sum(ops.square(mixture), axis=(1, 2))[:, None] + 1e-12
+        reference = source_energies(y_true, self.channels)
+        error = source_energies(y_pred - y_true, self.channels)
+        ratio = (error + 10.0 ** (-self.snr_max_db / 10.0) * reference + floor) / (reference + floor)
+        weights = ops.where(reference < floor, self.silent_weight, 1.0)
+        return ops.sum(weights * 10.0 * ops.log10(ratio), axis=-1) / ops.maximum(ops.sum(weights, axis=-1), 1e-6)
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels, "snr_max_db": self.snr_max_db,
+                "snr_floor_db": self.snr_floor_db, "silent_weight": self.silent_weight}
 
 
 def stft_magnitude(waveforms, fft_size: int, hop_size: int):
@@ -146,6 +198,8 @@ def build_loss(spec: LossSpec, channels: int) -> keras.losses.Loss:
         return WaveformMSE()
     if spec.name == "mae":
         return WaveformMAE()
+    if spec.name == "snr":
+        return ThresholdedSNR(channels, spec.snr_max_db, spec.snr_floor_db, spec.snr_silent_weight)
     if spec.name == "spectral":
         return SpectralLoss(spec.fft_size, spec.hop_size)
     if spec.name == "spectral+mae":

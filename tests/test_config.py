@@ -52,7 +52,7 @@ def test_bad_config_reports_every_error_one_line_each(tmp_path):
     assert all(line.startswith(f"{path}: ") for line in lines)
     by_key = {line.split(": ")[1]: line for line in lines}
     assert "default, mirrored, multiworker, jax_data_parallel" in by_key["strategy"]
-    assert "'l3' is not allowed" in by_key["loss.name"] and "mse, mae, spectral" in by_key["loss.name"]
+    assert "'l3' is not allowed" in by_key["loss.name"] and "mse, mae, snr, spectral" in by_key["loss.name"]
     assert "unknown key" in by_key["schedule.patiense"] and "patience" in by_key["schedule.patiense"]
     assert "unknown key" in by_key["schedule.max_epochs_x"]
     assert "missing; required" in by_key["data.sample_rate"] and "integer >= 1" in by_key["data.sample_rate"]

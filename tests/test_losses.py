@@ -11,6 +11,7 @@ from sepzoo.losses import (
     DifferenceMAE,
     SpectralLoss,
     SpectralMAE,
+    ThresholdedSNR,
     WaveformMAE,
     WaveformMSE,
     build_loss,
@@ -45,7 +46,8 @@ def test_mse_and_mae_match_hand_computation():
 
 
 @pytest.mark.parametrize("loss", [WaveformMSE(), WaveformMAE(), SpectralMAE(fft_size=32, hop_size=8),
-                                  DifferenceMAE(channels=1)], ids=lambda loss: loss.name)
+                                  DifferenceMAE(channels=1), ThresholdedSNR(channels=1)],
+                         ids=lambda loss: loss.name)
 def test_gradient_pulls_each_estimate_towards_its_source(loss):
     rng = np.random.default_rng(0)
     y_true = rng.uniform(-0.5, 0.5, (1, 64, 2)).astype(np.float32)
@@ -98,7 +100,42 @@ def test_difference_loss_splits_stereo_sources_source_major():
     np.testing.assert_allclose(pairs, [[1.0, 1.0], [2.0, 0.0]])
 
 
-@pytest.mark.parametrize("name, cls", [("mse", WaveformMSE), ("mae", WaveformMAE), ("spectral", SpectralLoss),
+def test_snr_loss_is_minus_the_snr_of_each_source_averaged():
+    rng = np.random.default_rng(2)
+    y_true = rng.standard_normal((1, 4000, 2)).astype(np.float32)
+    # Source 0 estimated at half its amplitude (SNR 6.02 dB), source 1 with 10 % noise (20 dB).
+    noisy = y_true[..., 1] + 0.1 * rng.standard_normal((1, 4000))
+    y_pred = np.stack([0.5 * y_true[..., 0], noisy], -1).astype(np.float32)
+    loss = ThresholdedSNR(channels=1, snr_max_db=60.0, snr_floor_db=-80.0)
+    snrs = [10 * np.log10(np.sum(y_true[..., i] ** 2) / np.sum((y_pred[..., i] - y_true[..., i]) ** 2))
+            for i in range(2)]
+    assert snrs[0] == pytest.approx(6.02, abs=0.01)
+    assert _value(loss, y_true, y_pred) == pytest.approx(-np.mean(snrs), abs=1e-3)
+    # Scale-free: one gain on targets and estimates leaves it unchanged.
+    assert _value(loss, 1e-3 * y_true, 1e-3 * y_pred) == pytest.approx(
+        _value(loss, y_true, y_pred), abs=1e-3)
+
+
+def test_snr_loss_caps_clean_sources_and_weights_silent_ones():
+    rng = np.random.default_rng(3)
+    y_true = np.zeros((1, 2000, 2), np.float32)
+    y_true[..., 0] = rng.standard_normal(2000)  # source 1 is silent; the mixture is source 0
+    capped = 10 * np.log10((1e-3 + 1e-3) / (1 + 1e-3))  # a perfect source 0 stops at the 30 dB cap (+ floor)
+    leaky = y_true.copy()
+    leaky[..., 1] = np.sqrt(1e-3) * y_true[..., 0]  # leakage into the silent source at the floor's level
+    # Default: silent sources do not count, so leakage into them costs nothing here.
+    ignoring = ThresholdedSNR(channels=1, snr_max_db=30.0, snr_floor_db=-30.0)
+    assert _value(ignoring, y_true, y_true) == pytest.approx(capped, abs=1e-3)
+    assert _value(ignoring, y_true, leaky) == pytest.approx(capped, abs=1e-3)
+    # Full weight: a perfect silent estimate scores 0 and leakage at the floor costs 10 log10(2) dB.
+    counting = ThresholdedSNR(channels=1, snr_max_db=30.0, snr_floor_db=-30.0, silent_weight=1.0)
+    assert _value(counting, y_true, y_true) == pytest.approx(capped / 2, abs=1e-3)
+    assert _value(counting, y_true, leaky) - _value(counting, y_true, y_true) == pytest.approx(
+        10 * np.log10(2.0) / 2, abs=1e-3)
+
+
+@pytest.mark.parametrize("name, cls", [("mse", WaveformMSE), ("mae", WaveformMAE), ("snr", ThresholdedSNR),
+                                       ("spectral", SpectralLoss),
                                        ("spectral+mae", SpectralMAE), ("difference+mae", DifferenceMAE)])
 def test_build_loss_and_serialisation(name, cls):
     loss = build_loss(LossSpec(name=name, fft_size=64, hop_size=16), channels=1)
