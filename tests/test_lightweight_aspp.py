@@ -12,7 +12,7 @@ SMALL = dict(context_samples=2048, encoder_channels=(8, 12, 16, 20, 24), aspp_ch
 
 @pytest.fixture(
     scope="module",
-    params=[dict(variant="a"), dict(variant="b"), dict(variant="c"), dict(variant="b", output_head="mask", basis_size=8),
+    params=[dict(variant="a"), dict(variant="b"), dict(variant="c"), dict(variant="b", output_head="mask", basis_size=8, basis_kernel_size=64),
             dict(variant="b", normalize=False)],
     ids=["a", "b", "c", "b-mask", "b-unnormalized"],
 )
@@ -28,11 +28,23 @@ def test_default_model_matches_the_paper_budget():
     assert model.receptive_field >= 16384
 
 
+def test_shipped_architecture_matches_the_paper_budget():
+    from sepzoo import zoo
+
+    model = LightweightASPP(**zoo.get_preset("lightweight_aspp").config)
+    assert abs(model.count_params() - 850_000) <= 85_000, model.count_params()
+    assert model.receptive_field >= 16384
+
+
 def test_receptive_field_follows_the_layers():
     narrow = LightweightASPP(aspp_rates=(1, 4), variant="a")
     wide = LightweightASPP(aspp_rates=(1, 8, 32, 128), variant="a")
     # Widening the largest ASPP rate by 124 bottleneck frames widens the field by 124 * (9 - 1) * 16 samples.
     assert wide.receptive_field - narrow.receptive_field == 124 * 8 * 16
+    # The mask head adds its analysis filter: 512-sample filters reach 480 samples further than 32-sample ones.
+    short = LightweightASPP(output_head="mask", basis_size=8, basis_kernel_size=32)
+    long = LightweightASPP(output_head="mask", basis_size=8, basis_kernel_size=512)
+    assert long.receptive_field - short.receptive_field == 480
 
 
 def test_standardisation_makes_the_model_scale_equivariant():
@@ -68,9 +80,11 @@ def test_training_step_lowers_loss(small_model):
     contract.check_training_step_lowers_loss(small_model)
 
 
-def test_same_output_under_jax(tmp_path):
+@pytest.mark.parametrize("head", [dict(), dict(output_head="mask", basis_size=8, basis_kernel_size=64)],
+                         ids=["waveform", "mask"])
+def test_same_output_under_jax(head, tmp_path):
     pytest.importorskip("jax")
-    contract.check_same_output_under_jax(LightweightASPP(variant="b", **SMALL), tmp_path)
+    contract.check_same_output_under_jax(LightweightASPP(variant="b", **head, **SMALL), tmp_path)
 
 
 def test_bad_arguments_are_refused():
@@ -80,3 +94,5 @@ def test_bad_arguments_are_refused():
         LightweightASPP(variant="c", output_head="mask")
     with pytest.raises(ValueError, match="multiple of 16"):
         LightweightASPP(context_samples=1000)
+    with pytest.raises(ValueError, match="multiple of stride"):
+        LightweightASPP(output_head="mask", basis_kernel_size=40)

@@ -239,19 +239,25 @@ class LearnedBasisMasking(layers.Layer):
 
     Inputs ``[mixture (B, T, C), masks_logits (B, T / stride, n_sources * basis_size)]`` ->
     ``(B, T, n_sources * C)`` source-major. The mixture goes through an analysis conv (``basis_size``
-    filters of ``2 * stride`` samples, hop ``stride``, no bias); each source's sigmoid mask multiplies that
+    filters of ``kernel_size`` samples, hop ``stride``, no bias); each source's sigmoid mask multiplies that
     representation, and one shared transposed conv (same size and hop) turns it back into ``C`` channels.
+    ``kernel_size`` sets the filterbank's frequency resolution: TasNet's 2 * stride suits speech, while
+    music's bass needs filters of tens of milliseconds (512 samples at 22.05 kHz resolve ~43 Hz).
     """
 
-    def __init__(self, n_sources: int, basis_size: int = 256, stride: int = 16, channels: int = 1, **kwargs):
+    def __init__(self, n_sources: int, basis_size: int = 256, stride: int = 16, channels: int = 1,
+                 kernel_size: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.n_sources = int(n_sources)
         self.basis_size = int(basis_size)
         self.stride = int(stride)
         self.channels = int(channels)
-        self.analysis = layers.Conv1D(basis_size, 2 * stride, strides=stride, padding="same", use_bias=False,
+        self.kernel_size = int(kernel_size or 2 * stride)
+        if self.kernel_size < self.stride or self.kernel_size % self.stride:
+            raise ValueError(f"kernel_size must be a multiple of stride {self.stride}, got {self.kernel_size}")
+        self.analysis = layers.Conv1D(basis_size, self.kernel_size, strides=stride, padding="same", use_bias=False,
                                       activation="relu", name="analysis")
-        self.synthesis = layers.Conv1DTranspose(channels, 2 * stride, strides=stride, padding="same",
+        self.synthesis = layers.Conv1DTranspose(channels, self.kernel_size, strides=stride, padding="same",
                                                 use_bias=False, name="synthesis")
 
     def build(self, input_shapes):
@@ -277,7 +283,7 @@ class LearnedBasisMasking(layers.Layer):
 
     def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
         # ``jump`` is 1 here (the mixture input); the masks' field is already in ``rf``.
-        return rf + (2 * self.stride - 1) * jump, jump
+        return rf + (self.kernel_size - 1) * jump, jump
 
     def get_config(self):
         return {
@@ -286,6 +292,7 @@ class LearnedBasisMasking(layers.Layer):
             "basis_size": self.basis_size,
             "stride": self.stride,
             "channels": self.channels,
+            "kernel_size": self.kernel_size,
         }
 
 

@@ -76,6 +76,7 @@ class LightweightASPP(SeparationModel):
             features after every encoder block, the ASPP and every decoder stage. Not in the paper: without it
             the unnormalised stack barely trains in a CPU budget of a few thousand steps.
         basis_size: filters of the mask head's learned filterbank.
+        basis_kernel_size: length of those filters, samples (a multiple of 16; default 32).
 
     Example:
     ```python
@@ -104,6 +105,7 @@ class LightweightASPP(SeparationModel):
         residual_last_source: bool = True,
         output_head: str = "waveform",
         basis_size: int = 256,
+        basis_kernel_size: int = 32,
         normalize: bool = True,
         **kwargs,
     ):
@@ -129,7 +131,8 @@ class LightweightASPP(SeparationModel):
         attention = TemporalAttention(attention_kernel_size, name="temporal_attention") if variant != "a" else None
         if output_head == "mask":
             head = layers.Conv1D(n_estimated * basis_size, 1, name="mask_logits")
-            masking = LearnedBasisMasking(n_estimated, basis_size, 16, channels, name="learned_basis_masking")
+            masking = LearnedBasisMasking(n_estimated, basis_size, 16, channels, basis_kernel_size,
+                                          name="learned_basis_masking")
         else:
             head = layers.Conv1D(n_estimated * channels, 1, name="head")
 
@@ -175,6 +178,7 @@ class LightweightASPP(SeparationModel):
         self.residual_last_source = residual_last_source
         self.output_head = output_head
         self.basis_size = basis_size
+        self.basis_kernel_size = basis_kernel_size
         self.normalize = normalize
         self._set_fields(
             sources=sources,
@@ -238,6 +242,7 @@ class LightweightASPP(SeparationModel):
             "residual_last_source": self.residual_last_source,
             "output_head": self.output_head,
             "basis_size": self.basis_size,
+            "basis_kernel_size": self.basis_kernel_size,
             "normalize": self.normalize,
         }
 
