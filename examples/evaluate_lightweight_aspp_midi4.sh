@@ -16,4 +16,4 @@ mkdir -p renders/fluidr3_test
 for corpus in freedoom openmsx; do
     for song in renders/fluidr3_$corpus/test/*/; do ln -sfn "$(realpath "$song")" "renders/fluidr3_test/$(basename "$song")"; done
 done
-.venv/bin/sepzoo evaluate -m "$MODEL" --root renders/fluidr3_test --out runs/eval_midi4_test --plot runs/eval_midi4_test/sdr.png --jobs 1
+.venv/bin/sepzoo evaluate -m "$MODEL" --root renders/fluidr3_test --out runs/eval_midi4_test --plot runs/eval_midi4_test/sdr.png --jobs 2

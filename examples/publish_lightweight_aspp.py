@@ -3,7 +3,7 @@
 Usage::
 
     python examples/publish_lightweight_aspp.py runs/lightweight_aspp_midi4 runs/eval_midi4_test \
-        --version midi4-v1 --note "..."
+        --version midi4-v2 --note "..."
 
 Adds the evaluation table (from ``sepzoo evaluate --out``), the command that produced it, the SDR margins
 over the equal-split floor and the data licences to the run's ``preset/metadata.json``; renders
@@ -26,8 +26,9 @@ EVALUATE_COMMAND = "examples/evaluate_lightweight_aspp_midi4.sh runs/lightweight
 LICENCES = (
     "Trained on renders of `../shared/data/midi/freedoom` (Freedoom project, BSD-3-Clause) and "
     "`../shared/data/midi/openmsx` (openMSX music, GPL-2.0; see its LICENSE and redfarn_music_grant.txt), "
-    "synthesised with TimGM6mb.sf2 (GPL-2.0, shipped in the pretty_midi wheel). Evaluated on renders made "
-    "with FluidR3_GM.sf2 (MIT, Debian fluid-soundfont-gm)."
+    "synthesised with TimGM6mb.sf2 (GPL-2.0, shipped in the pretty_midi wheel) and sf_GMbank.sf2 (public "
+    "domain, Debian csound-soundfont). Evaluated on renders made with FluidR3_GM.sf2 (MIT, Debian "
+    "fluid-soundfont-gm)."
 )
 
 
@@ -44,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("eval_dir", type=Path)
-    parser.add_argument("--version", default="midi4-v1")
+    parser.add_argument("--version", default="midi4-v2")
     parser.add_argument("--note", default="", help="how the run went (resumes, edits), for the card")
     args = parser.parse_args()
 

@@ -7,9 +7,11 @@ exist yet; ``sha256`` is the archive's checksum. ``config`` builds the randomly 
 PRESETS = {
     "lightweight_aspp": {
         "class_name": "LightweightASPP",
-        "description": "LightweightASPP (variant b: RFPD + temporal attention), 4 stems from MIDI renders, 22.05 kHz mono",
-        "config": {"sources": ["drums", "bass", "keys", "other"], "variant": "b"},
-        "handle": "lightweight_aspp/midi4-v1.tar.gz",
-        "sha256": "6056a5ab5aa7bb56c0b5a5218bdd71c436509e0367a0d42c1d17947468e4f7ba",
+        "description": "LightweightASPP (variant b: RFPD + temporal attention, learned-basis mask head), 4 stems "
+        "from MIDI renders, 22.05 kHz mono",
+        "config": {"sources": ["drums", "bass", "keys", "other"], "variant": "b", "output_head": "mask",
+                   "basis_size": 128},
+        "handle": "lightweight_aspp/midi4-v2.tar.gz",
+        "sha256": "8d6efdf5c11781ef1a8ea8ecc9376340202e16b03c3238738b9b9d76c6f39d79",
     },
 }
