@@ -44,11 +44,10 @@ class WaveformMAE(keras.losses.Loss):
         return ops.mean(ops.abs(y_pred - y_true), axis=(1, 2))
 
 
-def source_energies(waveforms, channels: int):
-    """Sum of squares per source over samples and channels: ``(batch, samples, sources * channels)`` → ``(batch, sources)``."""
+def split_sources(waveforms, channels: int):
+    """``(batch, samples, sources * channels)`` source-major → ``(batch, samples, sources, channels)``."""
     samples = ops.shape(waveforms)[1]
-    split = ops.reshape(waveforms, (-1, samples, waveforms.shape[-1] // channels, channels))
-    return ops.sum(ops.square(split), axis=(1, 3))
+    return ops.reshape(waveforms, (-1, samples, waveforms.shape[-1] // channels, channels))
 
 
 @keras.saving.register_keras_serializable(package="sepzoo")
@@ -79,12 +78,11 @@ class ThresholdedSNR(keras.losses.Loss):
         self.silent_weight = silent_weight
 
     def call(self, y_true, y_pred):
-        n_sources = y_true.shape[-1] // self.channels
-        samples = ops.shape(y_true)[1]
-        mixture = ops.sum(ops.reshape(y_true, (-1, samples, n_sources, self.channels)), axis=2)
-        floor = 10.0 ** (self.snr_floor_db / 10.0) * ops.sum(ops.square(mixture), axis=(1, 2))[:, None] + 1e-12
-        reference = source_energies(y_true, self.channels)
-        error = source_energies(y_pred - y_true, self.channels)
+        sources = split_sources(y_true, self.channels)  # (B, T, S, C)
+        mixture_energy = ops.sum(ops.square(ops.sum(sources, axis=2)), axis=(1, 2))
+        floor = 10.0 ** (self.snr_floor_db / 10.0) * mixture_energy[:, None] + 1e-12
+        reference = ops.sum(ops.square(sources), axis=(1, 3))
+        error = ops.sum(ops.square(split_sources(y_pred, self.channels) - sources), axis=(1, 3))
         ratio = (error + 10.0 ** (-self.snr_max_db / 10.0) * reference + floor) / (reference + floor)
         weights = ops.where(reference < floor, self.silent_weight, 1.0)
         return ops.sum(weights * 10.0 * ops.log10(ratio), axis=-1) / ops.maximum(ops.sum(weights, axis=-1), 1e-6)
@@ -157,9 +155,8 @@ def pairwise_abs_error(y_true, y_pred, channels: int):
 
     Inputs ``(batch, samples, sources * channels)``; returns ``(batch, sources, sources)``.
     """
-    samples = ops.shape(y_true)[1]
-    split_true = ops.reshape(y_true, (-1, samples, y_true.shape[-1] // channels, channels))
-    split_pred = ops.reshape(y_pred, (-1, samples, y_pred.shape[-1] // channels, channels))
+    split_true = split_sources(y_true, channels)
+    split_pred = split_sources(y_pred, channels)
     gaps = ops.abs(ops.expand_dims(split_pred, 3) - ops.expand_dims(split_true, 2))  # (B, T, S_pred, S_true, C)
     return ops.mean(gaps, axis=(1, 4))
 

@@ -12,8 +12,8 @@ SMALL = dict(context_samples=2048, encoder_channels=(8, 12, 16, 20, 24), aspp_ch
 
 @pytest.fixture(
     scope="module",
-    params=[dict(variant="a"), dict(variant="b"), dict(variant="c"), dict(variant="b", output_head="mask", basis_size=8, basis_kernel_size=64),
-            dict(variant="b", normalize=False)],
+    params=[dict(variant="a"), dict(variant="b"), dict(variant="c"),
+            dict(variant="b", output_head="mask", basis_size=8, basis_kernel_size=64), dict(variant="b", normalize=False)],
     ids=["a", "b", "c", "b-mask", "b-unnormalized"],
 )
 def small_model(request):
