@@ -67,6 +67,9 @@ class DataSpec:
     task: str | None = _spec(None, doc="named task of the source, e.g. midi4")
     paths: tuple[str, ...] = _spec((), doc="input folders or files, relative to the config file")
     reuse_factor: int = _spec(1, doc="times a rendered chunk may be reused", minimum=1)
+    remix: float = _spec(0.0, doc="share of training examples remixed from stems of different songs, 0..1",
+                         minimum=0.0)
+    remix_pool: int = _spec(256, doc="examples held to draw remix stems from", minimum=1)
     validation_examples: int = _spec(64, doc="fixed validation examples scored each epoch", minimum=1)
     shuffle_buffer: int = _spec(0, doc="tf.data shuffle buffer, examples (0 = off)", minimum=0)
     options: dict[str, Any] = _spec({}, doc="extra keyword arguments of the example source")

@@ -90,10 +90,17 @@ def random_gains(example: Example, rng: np.random.Generator, gain_range: tuple[f
     channels = mixture.shape[1]
     n_sources = stems.shape[1] // channels
     gains = rng.uniform(gain_range[0], gain_range[1], size=n_sources).astype(np.float32)
-    stems = stems * np.repeat(gains, channels)[None, :]
+    return mix_within_full_scale(stems * np.repeat(gains, channels)[None, :], channels)
+
+
+def mix_within_full_scale(stems: np.ndarray, channels: int) -> Example:
+    """The example of source-major ``stems`` ``(samples, n_sources * channels)``, mixed by summing.
+
+    If the mixture would peak above 1.0, every stem is scaled down by the same factor so it peaks at 0.99.
+    """
     mixture = mix_of(stems, channels)
     peak = float(np.max(np.abs(mixture), initial=0.0))
     if peak > 1.0:
-        stems *= np.float32(0.99 / peak)
+        stems = stems * np.float32(0.99 / peak)
         mixture = mix_of(stems, channels)
     return mixture, stems

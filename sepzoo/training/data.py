@@ -45,7 +45,13 @@ def make_source(config: TrainConfig, split: str, seed: int) -> Any:
     if tuple(source.sources) != tuple(data.sources):
         raise ConfigError(f"{config.path}: data.sources: {list(data.sources)} but the {data.kind} source gives "
                           f"{list(source.sources)}; list those names in that order")
-    return source
+    if split != TRAIN or data.remix == 0:
+        return source
+    if data.remix > 1:
+        raise ConfigError(f"{config.path}: data.remix: {data.remix} is a share of examples; use a value in [0, 1]")
+    from sepzoo.data.remix import RemixedSource
+
+    return RemixedSource(source, seed, data.remix, data.remix_pool)
 
 
 def _tone_source(config: TrainConfig, split: str, seed: int) -> Any:
@@ -139,13 +145,16 @@ def _cache_source(config: TrainConfig, split: str, seed: int) -> RenderedTrees:
 
 def describe_source(config: TrainConfig, source: Any) -> str:
     """One line about the training examples for the model card."""
+    remix = (f"; {config.data.remix:.0%} of examples remixed from stems of different songs "
+             f"(pool {config.data.remix_pool})" if config.data.remix else "")
     describe = getattr(source, "describe", None)
     if callable(describe):
-        return describe()
+        return describe() + remix
     paths = ", ".join(str(config.resolve_path(p)) for p in config.data.paths)
     files = len(getattr(source, "paths", ()))
     return (f"{config.data.kind}: {files} files of the train split from {paths}, task {config.data.task}, "
-            f"{config.data.sample_rate} Hz, {config.data.channels} channel(s), reuse factor {config.data.reuse_factor}")
+            f"{config.data.sample_rate} Hz, {config.data.channels} channel(s), reuse factor "
+            f"{config.data.reuse_factor}{remix}")
 
 
 def make_dataset(source: Any, batch_size: int, context_samples: int, target_samples: int, *,
