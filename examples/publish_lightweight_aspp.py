@@ -27,8 +27,7 @@ LICENCES = (
     "Trained on renders of `../shared/data/midi/freedoom` and `../shared/data/midi/freedoom_history` "
     "(Freedoom project, BSD-3-Clause) and `../shared/data/midi/openmsx` (openMSX music, GPL-2.0; see its "
     "LICENSE and redfarn_music_grant.txt), synthesised with TimGM6mb.sf2 (GPL-2.0, shipped in the pretty_midi "
-    "wheel), sf_GMbank.sf2 (public domain, Debian csound-soundfont) and OPL-3_FM_128M.sf2 (Zandro Reveille, "
-    "CC-BY-SA-4.0, Debian opl3-soundfont). Evaluated on renders made with FluidR3_GM.sf2 (MIT, Debian "
+    "wheel) and sf_GMbank.sf2 (public domain, Debian csound-soundfont). Evaluated on renders made with FluidR3_GM.sf2 (MIT, Debian "
     "fluid-soundfont-gm)."
 )
 

@@ -3,8 +3,8 @@
 # 1. Render the MIDI corpora (22.05 kHz mono, task midi4, train and validation splits):
 #    - for stages a-d, Freedoom and OpenMSX with TimGM6mb (the soundfont inside the pretty_midi wheel) and
 #      with sf_GMbank (Debian csound-soundfont, public domain), 40 s / 20 s excerpts, under renders/;
-#    - for stage e, Freedoom, OpenMSX and freedoom_history (65 more train songs) with those two soundfonts
-#      and OPL-3_FM_128M (Debian opl3-soundfont, CC-BY-SA-4.0), 90 s / 20 s excerpts, under renders/full/.
+#    - for stage e, Freedoom, OpenMSX and freedoom_history (65 more train songs) with the same two
+#      soundfonts, 90 s / 20 s excerpts, under renders/full/.
 # 2. Train in stages, each starting from the previous stage's preset (zoo_configs/
 #    lightweight_aspp_midi4.yaml is the last stage; the others override it):
 #    a. 750 steps at Adam 1e-3 on the TimGM renders, silent sources counted in the SNR loss (weight 1);
@@ -13,7 +13,7 @@
 #    c. 500 steps at 3e-4 (the shipped run went on to 750 and kept the best validation weights, at 500);
 #    d. both soundfonts, 2000 steps at 3e-4, then fine-tuning at 3e-5, best validation weights kept
 #       (this was midi4-v2);
-#    e. the YAML: three soundfonts, the bigger corpus, half the examples remixed across songs.
+#    e. the YAML: the bigger corpus, half the examples remixed across songs.
 #    The shipped run did a -> b as one run resumed with the loss changed (so Adam's moments carried over)
 #    and started c from b's last weights; this script reruns the same schedule as separate runs.
 # Needs ../shared/data/midi. Takes about 0.9 s per step on 2 CPU cores.
@@ -31,7 +31,7 @@ for corpus in freedoom openmsx; do
     done
 done
 for corpus in freedoom openmsx freedoom_history; do
-    for font in timgm:TimGM6mb.sf2 gmbank:sf_GMbank.sf2 opl3:OPL-3_FM_128M.sf2; do
+    for font in timgm:TimGM6mb.sf2 gmbank:sf_GMbank.sf2; do
         out="renders/full/${font%%:*}_$corpus"
         .venv/bin/sepzoo render "$MIDI/$corpus" -o "$out" --soundfont "${font#*:}" --split train --excerpt-seconds 90
         .venv/bin/sepzoo render "$MIDI/$corpus" -o "$out" --soundfont "${font#*:}" --split validation --excerpt-seconds 20

@@ -49,18 +49,23 @@ def test_schedule_stops_after_patience_and_counts_best():
     assert phase_over(capped, ScheduleSpec(patience=5, max_epochs=10, fine_tune_max_epochs=3))
 
 
-def _rendered_tree(root: Path, sources: list[str], seconds: float, seed: int) -> Path:
-    """A minimal ``sepzoo render`` tree: train/ and validation/ with one noise song each, 8 kHz mono."""
+def _rendered_tree(root: Path, sources: list[str], seconds: float, seed: int, songs: int = 1) -> Path:
+    """A minimal ``sepzoo render`` tree: train/ and validation/ with ``songs`` noise songs each, 8 kHz mono.
+
+    Song ``k``'s stems are uniform noise of peak ``0.05 * (k + 1)``, so an example tells its song by level.
+    """
     import soundfile as sf
 
     rng = np.random.default_rng(seed)
     for split in ("train", "validation"):
-        song = root / split / f"song_{seed}"
-        song.mkdir(parents=True)
-        stems = rng.uniform(-0.3, 0.3, (len(sources), int(8000 * seconds))).astype(np.float32)
-        for name, stem in zip(sources, stems):
-            sf.write(song / f"{name}.wav", stem, 8000, subtype="FLOAT")
-        sf.write(song / "mixture.wav", stems.sum(axis=0), 8000, subtype="FLOAT")
+        for index in range(songs):
+            song = root / split / f"song_{seed}_{index}"
+            song.mkdir(parents=True)
+            peak = 0.05 * (index + 1)
+            stems = rng.uniform(-peak, peak, (len(sources), int(8000 * seconds))).astype(np.float32)
+            for name, stem in zip(sources, stems):
+                sf.write(song / f"{name}.wav", stem, 8000, subtype="FLOAT")
+            sf.write(song / "mixture.wav", stems.sum(axis=0), 8000, subtype="FLOAT")
         (root / split / "render.json").write_text(json.dumps({"sources": sources, "sample_rate": 8000, "channels": 1}))
     return root
 
@@ -83,6 +88,19 @@ def test_cache_source_interleaves_trees_endlessly_and_validation_is_fixed(tmp_pa
     validation = make_source(config, VALIDATION, seed=3)
     first, second = list(validation), list(validation)
     assert len(first) == 14 and all(np.array_equal(a[1], b[1]) for a, b in zip(first, second))
+
+
+def test_fixed_validation_examples_span_the_songs(tmp_path):
+    from sepzoo.config import config_from_dict
+    from sepzoo.training.data import VALIDATION, make_source
+
+    sources = ["low", "mid", "high"]
+    tree = _rendered_tree(tmp_path / "tree", sources, seconds=0.5, seed=0, songs=8)  # 7 chunks per song
+    raw = load_config(TINY).to_dict()
+    raw["data"].update(kind="cache", paths=[str(tree)], validation_examples=8, options={"dominance_db": None})
+    examples = list(itertools.islice(make_source(config_from_dict(raw, str(tmp_path / "c.yaml")), VALIDATION, 3), 8))
+    songs = {int(round(np.abs(stems).max() / 0.05)) for _, stems in examples}
+    assert songs == set(range(1, 9))  # one example from each of the 8 songs, not 7 + 1 from the first two
 
 
 def test_train_writes_run_folder_and_preset(tmp_path):

@@ -8,6 +8,7 @@ target window here, so the loss always compares equal lengths.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -138,9 +139,23 @@ def _cache_source(config: TrainConfig, split: str, seed: int) -> RenderedTrees:
     if missing:
         raise ConfigError(f"{config.path}: data.paths: {', '.join(missing)} is not a rendered split; "
                           f"render it with `sepzoo render ... --split {split}`")
-    training = {"shuffle": True, "gain_range": (0.7, 1.0)} if split == TRAIN else {}
-    return RenderedTrees(split_dirs, data.sources, data.context_samples, seed,
-                         None if split == TRAIN else 1, {**training, **data.options})
+    if split == TRAIN:
+        return RenderedTrees(split_dirs, data.sources, data.context_samples, seed, None,
+                             {"shuffle": True, "gain_range": (0.7, 1.0), **data.options})
+    return RenderedTrees(split_dirs, data.sources, data.context_samples, seed, 1,
+                         {**data.options, **_spread_over_songs(split_dirs, data)})
+
+
+def _spread_over_songs(split_dirs: list[Path], data: Any) -> dict[str, Any]:
+    """Options that make the first ``data.validation_examples`` of a fixed pass span every song it can.
+
+    Songs are visited in a seeded shuffled order and each gives at most its share of the examples (more of
+    them when there are fewer songs than examples), instead of every chunk of the first few songs.
+    """
+    songs = sum(1 for d in split_dirs for song in d.iterdir() if (song / "mixture.wav").is_file())
+    share = max(1, math.ceil(data.validation_examples / max(songs, 1)))
+    cap = data.options.get("max_chunks_per_piece")
+    return {"shuffle": True, "max_chunks_per_piece": min(share, cap) if cap else share}
 
 
 def describe_source(config: TrainConfig, source: Any) -> str:
