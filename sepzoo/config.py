@@ -70,6 +70,10 @@ class DataSpec:
     remix: float = _spec(0.0, doc="share of training examples remixed from stems of different songs, 0..1",
                          minimum=0.0)
     remix_pool: int = _spec(256, doc="examples held to draw remix stems from", minimum=1)
+    eq_db: float = _spec(0.0, doc="largest boost or cut of the random per-stem EQ of training examples, dB "
+                                   "(0 = off)", minimum=0.0)
+    validation_paths: tuple[str, ...] = _spec((), doc="rendered trees of the validation split when they differ from "
+                                              "paths, relative to the config file")
     validation_examples: int = _spec(64, doc="fixed validation examples scored each epoch", minimum=1)
     shuffle_buffer: int = _spec(0, doc="tf.data shuffle buffer, examples (0 = off)", minimum=0)
     options: dict[str, Any] = _spec({}, doc="extra keyword arguments of the example source")

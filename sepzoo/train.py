@@ -105,7 +105,8 @@ def _prepare_run_folder(config: TrainConfig | str | os.PathLike | None, out: Pat
 def _write_run_config(config: TrainConfig, out: Path) -> None:
     data = config.to_dict()
     # Data paths are relative to the original config file; pin them so the run folder stands alone.
-    data["data"]["paths"] = [str(config.resolve_path(p).resolve()) for p in config.data.paths]
+    for key in ("paths", "validation_paths"):
+        data["data"][key] = [str(config.resolve_path(p).resolve()) for p in getattr(config.data, key)]
     ckpt.write_text_atomically(out / RUN_CONFIG, yaml.safe_dump(data, sort_keys=False))
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from sepzoo.config import config_from_dict, load_config
-from sepzoo.data.remix import RemixedSource, remix_examples
+from sepzoo.data.augment import AugmentedSource
+from sepzoo.data.remix import remix_examples
 from sepzoo.errors import ConfigError
 
 ROOT = Path(__file__).parent.parent
@@ -94,8 +95,8 @@ def test_config_remix_wraps_only_the_training_source(tmp_path):
     raw["data"].update(remix=0.5, remix_pool=4)
     config = config_from_dict(raw, str(tmp_path / "remix.yaml"))
     train = make_source(config, TRAIN, seed=0)
-    assert isinstance(train, RemixedSource) and train.sources == tuple(config.data.sources)
-    assert not isinstance(make_source(config, VALIDATION, seed=0), RemixedSource)
+    assert isinstance(train, AugmentedSource) and train.sources == tuple(config.data.sources)
+    assert not isinstance(make_source(config, VALIDATION, seed=0), AugmentedSource)
     assert "50% of examples remixed" in describe_source(config, train)
     examples = list(itertools.islice(train, 12))
     for mixture, stems in examples:

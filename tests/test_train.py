@@ -102,6 +102,23 @@ def test_fixed_validation_examples_span_the_songs(tmp_path):
     songs = {int(round(np.abs(stems).max() / 0.05)) for _, stems in examples}
     assert songs == set(range(1, 9))  # one example from each of the 8 songs, not 7 + 1 from the first two
 
+    other = _rendered_tree(tmp_path / "other", sources, seconds=0.5, seed=1, songs=2)
+    raw["data"]["validation_paths"] = [str(other)]
+    config = config_from_dict(raw, str(tmp_path / "c.yaml"))
+    assert [s.parent.parent for s in make_source(config, VALIDATION, 3).paths] == [other] * 2
+    assert {s.parent.parent for s in make_source(config, "train", 3).paths} == {tree}
+
+    # The run folder's copy of the config pins both lists, so a run resumes from anywhere.
+    from sepzoo.train import _write_run_config
+
+    run = tmp_path / "runs" / "deep" / "run"
+    run.mkdir(parents=True)
+    raw["data"].update(paths=["tree"], validation_paths=["other"])
+    _write_run_config(config_from_dict(raw, str(tmp_path / "c.yaml")), run)
+    pinned = load_config(run / "config.yaml")
+    assert [s.parent.parent for s in make_source(pinned, VALIDATION, 3).paths] == [other] * 2
+    assert {s.parent.parent for s in make_source(pinned, "train", 3).paths} == {tree}
+
 
 def test_train_writes_run_folder_and_preset(tmp_path):
     from sepzoo.train import train

@@ -8,8 +8,6 @@ pool, so the model sees combinations no song contains and has to tell sources ap
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
-
 import numpy as np
 
 from sepzoo.data.chunks import ChunkFilter, Example, mix_within_full_scale
@@ -59,25 +57,3 @@ def remix_examples(
         mixed = np.concatenate([pool[d][:, s * channels:(s + 1) * channels] for s, d in enumerate(donors)], axis=1)
         by_source = mixed.T.reshape(n_sources, channels, -1)
         yield mix_within_full_scale(mixed, channels) if chunk_filter.keep(by_source) else (mixture, stems)
-
-
-class RemixedSource:
-    """A source whose examples pass through :func:`remix_examples`; every other attribute is the wrapped one's.
-
-    Args:
-        source: a re-iterable example source (``sources``, ``example_shapes``, ...).
-        seed: seed of the remix draws; each pass starts from it again.
-        probability, pool_size: as in :func:`remix_examples`.
-    """
-
-    def __init__(self, source: Any, seed: int, probability: float, pool_size: int) -> None:
-        self.source, self.seed, self.probability, self.pool_size = source, seed, probability, pool_size
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "source":  # not set yet (e.g. while unpickling): no delegation loop
-            raise AttributeError(name)
-        return getattr(self.source, name)
-
-    def __iter__(self) -> Iterator[Example]:
-        rng = np.random.default_rng([self.seed, 0x5EB])
-        return remix_examples(self.source, rng, self.probability, self.pool_size)

@@ -46,13 +46,14 @@ def make_source(config: TrainConfig, split: str, seed: int) -> Any:
     if tuple(source.sources) != tuple(data.sources):
         raise ConfigError(f"{config.path}: data.sources: {list(data.sources)} but the {data.kind} source gives "
                           f"{list(source.sources)}; list those names in that order")
-    if split != TRAIN or data.remix == 0:
+    if split != TRAIN or (data.remix == 0 and data.eq_db == 0):
         return source
     if data.remix > 1:
         raise ConfigError(f"{config.path}: data.remix: {data.remix} is a share of examples; use a value in [0, 1]")
-    from sepzoo.data.remix import RemixedSource
+    from sepzoo.data.augment import AugmentedSource
 
-    return RemixedSource(source, seed, data.remix, data.remix_pool)
+    return AugmentedSource(source, seed, data.sample_rate, remix=data.remix, remix_pool=data.remix_pool,
+                           eq_db=data.eq_db)
 
 
 def _tone_source(config: TrainConfig, split: str, seed: int) -> Any:
@@ -133,11 +134,11 @@ class RenderedTrees:
 
 def _cache_source(config: TrainConfig, split: str, seed: int) -> RenderedTrees:
     data = config.data
-    roots = [config.resolve_path(p) for p in data.paths]
-    split_dirs = [root / split for root in roots]
+    key = "validation_paths" if split != TRAIN and data.validation_paths else "paths"
+    split_dirs = [config.resolve_path(p) / split for p in getattr(data, key)]
     missing = [str(d) for d in split_dirs if not (d / "render.json").is_file()]
     if missing:
-        raise ConfigError(f"{config.path}: data.paths: {', '.join(missing)} is not a rendered split; "
+        raise ConfigError(f"{config.path}: data.{key}: {', '.join(missing)} is not a rendered split; "
                           f"render it with `sepzoo render ... --split {split}`")
     if split == TRAIN:
         return RenderedTrees(split_dirs, data.sources, data.context_samples, seed, None,
@@ -162,6 +163,7 @@ def describe_source(config: TrainConfig, source: Any) -> str:
     """One line about the training examples for the model card."""
     remix = (f"; {config.data.remix:.0%} of examples remixed from stems of different songs "
              f"(pool {config.data.remix_pool})" if config.data.remix else "")
+    remix += f"; random per-stem EQ up to ±{config.data.eq_db:g} dB" if config.data.eq_db else ""
     describe = getattr(source, "describe", None)
     if callable(describe):
         return describe() + remix
