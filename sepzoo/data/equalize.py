@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import sosfilt
 
+# (filter kind, lowest and highest frequency in Hz, Q) of the three random filters of every stem.
+_BANDS = (("low_shelf", 80.0, 400.0, 0.707), ("peak", 200.0, 5000.0, 1.0), ("high_shelf", 1500.0, 6000.0, 0.707))
+
 
 def shelf_or_peak(kind: str, frequency_hz: float, gain_db: float, sample_rate: int, q: float = 0.707) -> np.ndarray:
     """One biquad as a SciPy second-order section ``(1, 6)``.
@@ -61,10 +64,9 @@ def random_equalizer(stems: np.ndarray, channels: int, rng: np.random.Generator,
     nyquist = sample_rate / 2
     out = np.empty_like(stems)
     for source in range(stems.shape[1] // channels):
-        bands = (("low_shelf", 80.0, 400.0, 0.707), ("peak", 200.0, 5000.0, 1.0), ("high_shelf", 1500.0, 6000.0, 0.707))
         sections = [shelf_or_peak(kind, min(np.exp(rng.uniform(np.log(low), np.log(high))), 0.9 * nyquist),
                                   rng.uniform(-max_gain_db, max_gain_db), sample_rate, q)
-                    for kind, low, high, q in bands]
+                    for kind, low, high, q in _BANDS]
         columns = slice(source * channels, (source + 1) * channels)
         out[:, columns] = sosfilt(np.concatenate(sections), stems[:, columns], axis=0)
     return out.astype(np.float32, copy=False)

@@ -8,6 +8,7 @@ pool, so the model sees combinations no song contains and has to tell sources ap
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+
 import numpy as np
 
 from sepzoo.data.chunks import ChunkFilter, Example, mix_within_full_scale
@@ -32,8 +33,8 @@ def remix_examples(
         examples: ``(mixture (samples, channels), stems (samples, n_sources * channels))`` pairs.
         rng: draws slots, stems and the remix decision.
         probability: chance that an example is a remix, in [0, 1].
-        pool_size: examples held for remixing (memory: ``pool_size * samples * (n_sources + 1) * channels * 4``
-            bytes).
+        pool_size: examples held for remixing (memory: ``pool_size * samples * n_sources * channels * 4``
+            bytes: only the stems are kept).
         chunk_filter: the filter remixes must pass.
 
     Yields:
