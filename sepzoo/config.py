@@ -15,7 +15,7 @@ A config is plain YAML with seven sections and a few top-level keys::
     schedule: {steps_per_epoch: 2000, max_epochs: 1000, patience: 30, fine_tune: true, ...}
 
 The schema is the set of dataclasses below: each field's type hint, default and ``metadata`` (allowed
-``choices``, ``minimum``, ``doc``) is all there is. :func:`load_config` checks a file against it and reports
+``choices``, ``minimum``, ``maximum``, ``doc``) is all there is. :func:`load_config` checks a file against it and reports
 every problem at once, one line each: ``<file>: <key>: <what is wrong>; <what is allowed>``.
 """
 
@@ -38,9 +38,10 @@ LOSSES = ("mse", "mae", "snr", "spectral", "spectral+mae", "difference+mae")
 OPTIMISERS = ("adam",)
 
 
-def _spec(default: Any = dataclasses.MISSING, *, doc: str, choices: Sequence[Any] = (), minimum: float | None = None):
+def _spec(default: Any = dataclasses.MISSING, *, doc: str, choices: Sequence[Any] = (), minimum: float | None = None,
+          maximum: float | None = None):
     """A dataclass field carrying its schema facts in ``metadata``."""
-    metadata = {"doc": doc, "choices": tuple(choices), "minimum": minimum}
+    metadata = {"doc": doc, "choices": tuple(choices), "minimum": minimum, "maximum": maximum}
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: type(default)(default), metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -67,8 +68,8 @@ class DataSpec:
     task: str | None = _spec(None, doc="named task of the source, e.g. midi4")
     paths: tuple[str, ...] = _spec((), doc="input folders or files, relative to the config file")
     reuse_factor: int = _spec(1, doc="times a rendered chunk may be reused", minimum=1)
-    remix: float = _spec(0.0, doc="share of training examples remixed from stems of different songs, 0..1",
-                         minimum=0.0)
+    remix: float = _spec(0.0, doc="share of training examples remixed from stems of different songs",
+                         minimum=0.0, maximum=1.0)
     remix_pool: int = _spec(256, doc="examples held to draw remix stems from", minimum=1)
     eq_db: float = _spec(0.0, doc="largest boost or cut of the random per-stem EQ of training examples, dB "
                                    "(0 = off)", minimum=0.0)
@@ -184,6 +185,8 @@ def _describe(hint: Any, meta: Mapping[str, Any]) -> str:
              tuple: "a list of strings", dict: "a mapping"}[origin]
     if meta.get("minimum") is not None:
         words += f" >= {meta['minimum']:g}"
+    if meta.get("maximum") is not None:
+        words += f"{' and' if meta.get('minimum') is not None else ''} <= {meta['maximum']:g}"
     return words + (" or none" if optional else "")
 
 
@@ -223,6 +226,8 @@ def _coerce(value: Any, hint: Any, meta: Mapping[str, Any]) -> Any:
     if meta.get("choices") and value not in meta["choices"]:
         raise ValueError
     if meta.get("minimum") is not None and isinstance(value, (int, float)) and value < meta["minimum"]:
+        raise ValueError
+    if meta.get("maximum") is not None and isinstance(value, (int, float)) and value > meta["maximum"]:
         raise ValueError
     return value
 

@@ -52,6 +52,11 @@ def busiest_window(stems: np.ndarray, window: int, hop: int, silence_db: float =
     return best * hop
 
 
+def song_folders(split_dir: Path) -> list[Path]:
+    """The song folders of a rendered split (those holding a ``mixture.wav``), sorted."""
+    return sorted(p for p in split_dir.iterdir() if (p / "mixture.wav").is_file())
+
+
 def render_corpus(
     midi_dir: str | Path,
     out_dir: str | Path,
@@ -164,7 +169,7 @@ class CachedChunkSource:
         self.sources = tuple(sources or meta["sources"])
         self.channels = int(meta["channels"])
         self.sample_rate = int(meta["sample_rate"])
-        self.songs = sorted(p for p in self.split_dir.iterdir() if (p / "mixture.wav").is_file())
+        self.songs = song_folders(self.split_dir)
         self.chunk_samples = chunk_samples
         self.seed = seed
         self.shuffle = shuffle

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sepzoo.config import TrainConfig
+from sepzoo.config import DataSpec, TrainConfig
 from sepzoo.errors import ConfigError, DataError
 
 TRAIN, VALIDATION = "train", "validation"
@@ -48,8 +48,6 @@ def make_source(config: TrainConfig, split: str, seed: int) -> Any:
                           f"{list(source.sources)}; list those names in that order")
     if split != TRAIN or (data.remix == 0 and data.eq_db == 0):
         return source
-    if data.remix > 1:
-        raise ConfigError(f"{config.path}: data.remix: {data.remix} is a share of examples; use a value in [0, 1]")
     from sepzoo.data.augment import AugmentedSource
 
     return AugmentedSource(source, seed, data.sample_rate, remix=data.remix, remix_pool=data.remix_pool,
@@ -147,13 +145,15 @@ def _cache_source(config: TrainConfig, split: str, seed: int) -> RenderedTrees:
                          {**data.options, **_spread_over_songs(split_dirs, data)})
 
 
-def _spread_over_songs(split_dirs: list[Path], data: Any) -> dict[str, Any]:
+def _spread_over_songs(split_dirs: list[Path], data: DataSpec) -> dict[str, Any]:
     """Options that make the first ``data.validation_examples`` of a fixed pass span every song it can.
 
     Songs are visited in a seeded shuffled order and each gives at most its share of the examples (more of
     them when there are fewer songs than examples), instead of every chunk of the first few songs.
     """
-    songs = sum(1 for d in split_dirs for song in d.iterdir() if (song / "mixture.wav").is_file())
+    from sepzoo.data.render_cache import song_folders
+
+    songs = sum(len(song_folders(d)) for d in split_dirs)
     share = max(1, math.ceil(data.validation_examples / max(songs, 1)))
     cap = data.options.get("max_chunks_per_piece")
     return {"shuffle": True, "max_chunks_per_piece": min(share, cap) if cap else share}
@@ -161,17 +161,17 @@ def _spread_over_songs(split_dirs: list[Path], data: Any) -> dict[str, Any]:
 
 def describe_source(config: TrainConfig, source: Any) -> str:
     """One line about the training examples for the model card."""
-    remix = (f"; {config.data.remix:.0%} of examples remixed from stems of different songs "
-             f"(pool {config.data.remix_pool})" if config.data.remix else "")
-    remix += f"; random per-stem EQ up to ±{config.data.eq_db:g} dB" if config.data.eq_db else ""
+    augmentation = (f"; {config.data.remix:.0%} of examples remixed from stems of different songs "
+                    f"(pool {config.data.remix_pool})" if config.data.remix else "")
+    augmentation += f"; random per-stem EQ up to ±{config.data.eq_db:g} dB" if config.data.eq_db else ""
     describe = getattr(source, "describe", None)
     if callable(describe):
-        return describe() + remix
+        return describe() + augmentation
     paths = ", ".join(str(config.resolve_path(p)) for p in config.data.paths)
     files = len(getattr(source, "paths", ()))
     return (f"{config.data.kind}: {files} files of the train split from {paths}, task {config.data.task}, "
             f"{config.data.sample_rate} Hz, {config.data.channels} channel(s), reuse factor "
-            f"{config.data.reuse_factor}{remix}")
+            f"{config.data.reuse_factor}{augmentation}")
 
 
 def make_dataset(source: Any, batch_size: int, context_samples: int, target_samples: int, *,
