@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--excerpt-seconds", type=float, default=None, metavar="S",
                         help="keep the S seconds of each song where most stems play (default: whole songs)")
     parser.add_argument("--max-songs", type=int, default=None, metavar="N", help="stop after N songs")
+    parser.add_argument("--vary-timbre", type=int, default=None, metavar="SEED",
+                        help="re-voice each song with random programs of the same GM families and a random drum "
+                             "kit, drawn from SEED (default: the programs the MIDI files name)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         channels=args.channels,
         excerpt_seconds=args.excerpt_seconds,
         max_songs=args.max_songs,
+        timbre_seed=args.vary_timbre,
         progress=sys.stderr.isatty(),
     )
     print(f"wrote {counts['written']} songs to {args.output}/{args.split} "

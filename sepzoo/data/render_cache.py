@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from sepzoo.data.render import get_renderer, group_instruments, load_midi
 from sepzoo.data.soundfonts import find_soundfont
 from sepzoo.data.splits import files_in_split, list_midi_files
 from sepzoo.data.stem_tasks import StemTask, get_task
+from sepzoo.data.timbre import vary_programs
 from sepzoo.errors import DataError, OutputError
 
 log = logging.getLogger("sepzoo.data")
@@ -68,6 +70,7 @@ def render_corpus(
     channels: int = 1,
     excerpt_seconds: float | None = None,
     max_songs: int | None = None,
+    timbre_seed: int | None = None,
     progress: bool = True,
 ) -> Counter:
     """Render the songs of ``split`` under ``midi_dir`` into ``out_dir/<split or 'all'>/<song>/{mixture,<stem>}.wav``.
@@ -83,6 +86,9 @@ def render_corpus(
         excerpt_seconds: keep only this long an excerpt of each song: the stretch where most stems play
             (see :func:`busiest_window`); ``None`` keeps whole songs.
         max_songs: stop after writing this many songs.
+        timbre_seed: re-voice every song with random programs of the same GM families and stems, and a
+            random drum kit (see :func:`~sepzoo.data.timbre.vary_programs`), drawn from this seed and the
+            song's name; ``None`` (default) plays the programs the MIDI file names.
         progress: show a tqdm bar on stderr.
 
     Returns:
@@ -110,17 +116,20 @@ def render_corpus(
         if sum(bool(group) for group in group_instruments(midi, task)) < task.min_targets:
             counts["too_few_targets"] += 1
             continue
+        name = song_name(path, midi_root)
+        if timbre_seed is not None:
+            vary_programs(midi, task, np.random.default_rng([timbre_seed, zlib.crc32(name.encode())]))
         stems = renderer.render_task(midi, task)
         if excerpt_seconds is not None:
             window = int(round(excerpt_seconds * sample_rate))
             start = busiest_window(stems, window, hop=sample_rate)
             stems = stems[..., start : start + window]
-        _write_song(split_dir / song_name(path, midi_root), task.sources, stems, sample_rate)
+        _write_song(split_dir / name, task.sources, stems, sample_rate)
         counts["written"] += 1
         bar.update()
     bar.close()
     meta = {"task": task.name, "sources": list(task.sources), "sample_rate": sample_rate, "channels": channels,
-            "soundfont": find_soundfont(soundfont).name, "excerpt_seconds": excerpt_seconds, **counts}
+            "soundfont": find_soundfont(soundfont).name, "excerpt_seconds": excerpt_seconds, "timbre_seed": timbre_seed, **counts}
     (split_dir / "render.json").write_text(json.dumps(meta, indent=2) + "\n")
     return counts
 
