@@ -73,6 +73,8 @@ class DataSpec:
     remix_pool: int = _spec(256, doc="examples held to draw remix stems from", minimum=1)
     eq_db: float = _spec(0.0, doc="largest boost or cut of the random per-stem EQ of training examples, dB "
                                    "(0 = off)", minimum=0.0)
+    vary_timbre: bool = _spec(False, doc="re-voice training songs with other programs of the same GM families and "
+                                          "random drum kits as they are rendered (kind midi)")
     validation_paths: tuple[str, ...] = _spec((), doc="rendered trees of the validation split when they differ from "
                                               "paths, relative to the config file")
     validation_examples: int = _spec(64, doc="fixed validation examples scored each epoch", minimum=1)
@@ -269,6 +271,9 @@ def _cross_checks(config: TrainConfig) -> list[str]:
     errors = []
     if config.data.kind in ("midi", "cache", "musdb") and not config.data.paths:
         errors.append(f"data.paths: empty; data.kind {config.data.kind} needs at least one folder or file")
+    if config.data.vary_timbre and config.data.kind != "midi":
+        errors.append(f"data.vary_timbre: re-voices songs as they are rendered, so it needs data.kind midi, not "
+                      f"{config.data.kind}; re-voice rendered trees with `sepzoo render --vary-timbre SEED`")
     if not config.data.sources:
         errors.append("data.sources: empty; name at least one source")
     if len(set(config.data.sources)) != len(config.data.sources):

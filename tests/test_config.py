@@ -66,6 +66,8 @@ def test_cross_key_rules(tmp_path):
     lines = str(caught.value).splitlines()
     assert any("data.paths: empty" in line for line in lines)
     assert any("model.kwargs.sample_rate: set by the data section" in line for line in lines)
+    with pytest.raises(ConfigError, match=r"data.vary_timbre: .* needs data.kind midi, not tones; .*--vary-timbre"):
+        load_config(TINY, ["data.vary_timbre=true"])
 
 
 def test_unreadable_or_non_yaml_file_is_one_line(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections import Counter
@@ -13,7 +14,7 @@ import pytest
 
 from sepzoo.data.chunks import ChunkFilter, random_gains
 from sepzoo.data.compose import compose_demo_song
-from sepzoo.data.midi import MidiChunkSource
+from sepzoo.data.midi import MidiChunkSource, chunk_song
 from sepzoo.data.pipeline import iterate_batches
 from sepzoo.data.splits import list_midi_files, song_key, split_of
 from sepzoo.errors import DataError
@@ -71,6 +72,20 @@ def test_each_pass_draws_new_examples_unless_told_not_to(corpus):
     assert not np.array_equal(next(iter(fresh))[1], next(iter(fresh))[1])
     fixed = source(corpus, fresh_each_pass=False)
     assert np.array_equal(next(iter(fixed))[1], next(iter(fixed))[1])
+
+
+def test_vary_timbre_renders_the_same_song_with_other_instruments(corpus):
+    path = str(sorted(corpus.rglob("*.mid"))[0])
+    plain = source(corpus).settings
+    a = chunk_song((path, 5, plain)).examples
+    b = chunk_song((path, 5, dataclasses.replace(plain, vary_timbre=True))).examples
+    assert len(a) > 3 and len(b) > 3
+    for mixture, stems in b:
+        np.testing.assert_allclose(mixture[:, 0], stems.sum(axis=1), atol=1e-6)
+    # The same stems play (the instruments keep their stems) but no re-voiced chunk sounds like a plain one.
+    playing = [np.sum([np.sum(stems**2, axis=0) for _, stems in examples], axis=0) > 0 for examples in (a, b)]
+    assert np.array_equal(*playing)
+    assert not any(np.allclose(x[1], y[1], atol=1e-3) for x in a for y in b)
 
 
 def test_corrupt_and_empty_files_are_skipped_counted_and_logged(corpus, tmp_path, caplog):

@@ -24,6 +24,7 @@ from sepzoo.data.render import get_renderer, group_instruments, load_midi
 from sepzoo.data.soundfonts import find_soundfont
 from sepzoo.data.splits import files_in_split, list_midi_files
 from sepzoo.data.stem_tasks import StemTask, get_task
+from sepzoo.data.timbre import vary_programs
 from sepzoo.errors import ConfigError, DataError
 
 log = logging.getLogger("sepzoo.data")
@@ -40,6 +41,7 @@ class SongSettings:
     chunk_samples: int
     chunk_filter: ChunkFilter
     max_chunks: int | None
+    vary_timbre: bool = False
 
 
 @dataclass
@@ -75,6 +77,8 @@ def chunk_song(job: tuple[str, int, SongSettings]) -> SongChunks:
     if sounding < settings.task.min_targets:
         reason = f"{path}: {sounding} of the task's stems play, {settings.task.min_targets} needed"
         return SongChunks(path, [], skipped="too_few_targets", reason=reason)
+    if settings.vary_timbre:  # its own stream, so the chunks cut are the same with and without
+        vary_programs(midi, settings.task, np.random.default_rng([seed, 1]))
     renderer = get_renderer(settings.soundfont, settings.sample_rate, settings.channels)
     try:
         stems = renderer.render_task(midi, settings.task)
@@ -108,6 +112,9 @@ class MidiChunkSource:
         reuse_factor: each chunk is served up to this many times.
         max_chunks_per_piece: cap on chunks taken from one song per pass (``None`` = no cap).
         gain_range: per-stem gain U[low, high]; ``None`` disables augmentation (use for evaluation).
+        vary_timbre: re-voice each song before rendering with random programs of the same GM families and
+            stems and a random drum kit (:func:`~sepzoo.data.timbre.vary_programs`); a song sounds different
+            every time it is rendered.
         silence_db, dominance_db: chunk filter thresholds, see :class:`ChunkFilter`.
         workers: rendering processes (0 = render in this process).
         repeat: loop over the songs forever (a new order each loop).
@@ -130,6 +137,7 @@ class MidiChunkSource:
         reuse_factor: int = 1,
         max_chunks_per_piece: int | None = 32,
         gain_range: tuple[float, float] | None = (0.7, 1.0),
+        vary_timbre: bool = False,
         silence_db: float = -50.0,
         dominance_db: float | None = 20.0,
         workers: int = 0,
@@ -153,6 +161,7 @@ class MidiChunkSource:
             chunk_samples=int(chunk_samples),
             chunk_filter=ChunkFilter(silence_db, dominance_db),
             max_chunks=max_chunks_per_piece,
+            vary_timbre=bool(vary_timbre),
         )
         self.seed = seed
         self.pool_size = pool_size

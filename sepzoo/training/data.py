@@ -82,7 +82,8 @@ def _midi_source(config: TrainConfig, split: str, seed: int) -> Any:
     try:
         return MidiChunkSource(files, task=data.task or "midi4", split=split, sample_rate=data.sample_rate,
                                chunk_samples=data.context_samples, channels=data.channels, seed=seed,
-                               reuse_factor=data.reuse_factor, repeat=True, **{**per_split, **data.options})
+                               reuse_factor=data.reuse_factor, vary_timbre=data.vary_timbre and split == TRAIN,
+                               repeat=True, **{**per_split, **data.options})
     except TypeError as error:
         raise ConfigError(f"{config.path}: data.options: {error}; see sepzoo.data.midi.MidiChunkSource") from None
 
@@ -164,6 +165,7 @@ def describe_source(config: TrainConfig, source: Any) -> str:
     augmentation = (f"; {config.data.remix:.0%} of examples remixed from stems of different songs "
                     f"(pool {config.data.remix_pool})" if config.data.remix else "")
     augmentation += f"; random per-stem EQ up to ±{config.data.eq_db:g} dB" if config.data.eq_db else ""
+    augmentation += "; songs re-voiced with random programs of their GM families" if config.data.vary_timbre else ""
     describe = getattr(source, "describe", None)
     if callable(describe):
         return describe() + augmentation
