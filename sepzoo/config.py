@@ -105,6 +105,9 @@ class OptimiserSpec:
     beta_1: float = _spec(0.9, doc="first-moment decay", minimum=0.0)
     beta_2: float = _spec(0.999, doc="second-moment decay", minimum=0.0)
     clipnorm: float | None = _spec(None, doc="gradient norm clip (none = off)", minimum=0.0)
+    ema_momentum: float | None = _spec(None, doc="keep an exponential moving average of the weights with this "
+                                       "momentum (e.g. 0.999) and validate and keep it (none = off)",
+                                       minimum=0.0, maximum=1.0)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,7 +28,7 @@ from typing import Any
 import keras
 import yaml
 
-from sepzoo.config import TrainConfig, config_from_dict, load_config
+from sepzoo.config import OptimiserSpec, TrainConfig, config_from_dict, load_config
 from sepzoo.errors import ConfigError, OutputError
 from sepzoo.losses import build_loss
 from sepzoo.training import checkpoint as ckpt
@@ -72,10 +72,27 @@ def _load_initial_weights(model: keras.Model, config: TrainConfig) -> None:
         raise ConfigError(f"{config.path}: model.init_weights: {handle} does not fit model.kwargs ({error})") from None
 
 
+class _Adam(keras.optimizers.Adam):
+    """Adam that leaves the trained weights in the model when ``fit`` returns, also with ``use_ema``.
+
+    Keras copies the weight average into the model at the end of every ``fit``; the trainer calls ``fit``
+    once per phase and after a resume, so that would make where a run continues depend on how it was cut.
+    The average is read where it is wanted instead: validation (``SwapEMAWeights``) and the best weights.
+    """
+
+    def finalize_variable_values(self, var_list):
+        """Leave ``var_list`` as it is."""
+
+
+def make_optimizer(spec: OptimiserSpec) -> keras.optimizers.Optimizer:
+    """The optimiser a config's ``optimiser`` section describes (Adam, optionally keeping a weight average)."""
+    ema = {"use_ema": True, "ema_momentum": spec.ema_momentum} if spec.ema_momentum else {}
+    return _Adam(spec.learning_rate, beta_1=spec.beta_1, beta_2=spec.beta_2, clipnorm=spec.clipnorm, name="adam",
+                 **ema)
+
+
 def _compile(model: keras.Model, config: TrainConfig) -> None:
-    spec = config.optimiser
-    optimizer = keras.optimizers.Adam(spec.learning_rate, beta_1=spec.beta_1, beta_2=spec.beta_2,
-                                      clipnorm=spec.clipnorm)
+    optimizer = make_optimizer(config.optimiser)
     model.compile(optimizer=optimizer, loss=build_loss(config.loss, config.data.channels))
     optimizer.build(model.trainable_variables)
 
@@ -110,10 +127,13 @@ def _write_run_config(config: TrainConfig, out: Path) -> None:
     ckpt.write_text_atomically(out / RUN_CONFIG, yaml.safe_dump(data, sort_keys=False))
 
 
-def _callbacks(schedule_callback: ScheduleCallback, out: Path, distribution: Distribution) -> list:
+def _callbacks(schedule_callback: ScheduleCallback, out: Path, distribution: Distribution, ema: bool) -> list:
+    # With a weight average, validation scores the average: it is swapped in and back out around the pass.
+    swap = [keras.callbacks.SwapEMAWeights()] if ema else []
     if not distribution.is_chief:
-        return [schedule_callback]
+        return [*swap, schedule_callback]
     return [
+        *swap,
         schedule_callback,
         keras.callbacks.CSVLogger(str(out / "metrics.csv"), append=True),
         keras.callbacks.TensorBoard(log_dir=str(out / "logs"), update_freq="epoch", write_graph=False),
@@ -197,7 +217,7 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
                               batches=math.ceil(config.data.validation_examples / config.batch_size))
     train_source = None
     callback = ScheduleCallback(state, schedule, config.checkpoint_every, save_checkpoint, best_weights)
-    callbacks = _callbacks(callback, out, distribution)
+    callbacks = _callbacks(callback, out, distribution, ema=bool(config.optimiser.ema_momentum))
     verbose = "auto" if sys.stderr.isatty() else 2
     while not state.finished:
         if phase_over(state, schedule):
@@ -251,9 +271,14 @@ def _resume(out: Path, model: keras.Model, best_weights: Path) -> ckpt.TrainStat
 
 
 def _end_phase(state: ckpt.TrainState, config: TrainConfig, model: keras.Model, best_weights: Path) -> None:
-    """Close the current phase: restore the best weights, then start fine-tuning or finish."""
+    """Close the current phase: restore the best weights, then start fine-tuning or finish.
+
+    A weight average restarts from the restored weights, so fine-tuning does not average in the epochs after
+    the best one.
+    """
     if best_weights.exists():
         ckpt.load_variables(model.weights, best_weights)
+        ckpt.restart_average(model)
     if state.phase == 0 and config.schedule.fine_tune:
         state.phase = 1
         state.phase_start_epoch = state.epoch

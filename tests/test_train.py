@@ -159,6 +159,62 @@ def test_train_writes_run_folder_and_preset(tmp_path):
         train(load_config(TINY, BOUNDED), out)
 
 
+def test_weight_average_is_validated_and_kept_as_the_best_weights(tmp_path):
+    from sepzoo.train import train
+
+    out = tmp_path / "run"
+    overrides = [*BOUNDED, "schedule.max_epochs=1", "schedule.fine_tune=false", "optimiser.ema_momentum=0.5",
+                 "keep_checkpoints=2"]
+    train(load_config(TINY, overrides), out, command="ema")
+
+    def arrays(path: Path) -> list[tuple[str, np.ndarray]]:
+        with np.load(path) as stored:
+            return [(str(name), stored[f"arr_{i}"]) for i, name in enumerate(stored["names"])]
+
+    # Two checkpoints at step 6: the epoch's end (running weights), then the phase's end (best restored).
+    epoch_end, phase_end = sorted((out / "checkpoints").glob("step-*"))
+    running = arrays(epoch_end / "model.npz")
+    averages = {name.removeprefix("adam/").removesuffix("_average"): value
+                for name, value in arrays(epoch_end / OPTIMIZER) if name.endswith("_average")}
+    best = arrays(out / "best.npz")
+    assert len(best) == len(running)
+    compared = 0
+    for (name, value), (_, kept) in zip(running, best):
+        average = averages.get(name.replace("/", "_"))
+        if average is None:
+            continue  # not trained (no average kept)
+        compared += 1
+        np.testing.assert_array_equal(kept, average)
+        if name.endswith("kernel"):
+            assert not np.array_equal(kept, value)  # the average, not the running weights
+    assert compared > 10
+    # At the phase's end the best weights are restored and the average restarts from them.
+    restarted = {name.removeprefix("adam/").removesuffix("_average"): value
+                 for name, value in arrays(phase_end / OPTIMIZER) if name.endswith("_average")}
+    for (name, kept), (_, restored) in zip(best, arrays(phase_end / "model.npz")):
+        np.testing.assert_array_equal(kept, restored)
+        if name.replace("/", "_") in restarted:
+            np.testing.assert_array_equal(restarted[name.replace("/", "_")], restored)
+    assert [name for name, _ in best] == [name for name, _ in running]  # stored under the model's names
+
+
+def test_fit_leaves_the_running_weights_in_the_model_when_averaging():
+    import keras
+
+    from sepzoo.config import OptimiserSpec
+    from sepzoo.train import make_optimizer
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    optimizer = make_optimizer(OptimiserSpec(learning_rate=0.1, ema_momentum=0.5))
+    model.compile(optimizer=optimizer, loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 4), dtype=np.float32), rng.random((64, 1), dtype=np.float32)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    kernel = keras.ops.convert_to_numpy(model.weights[0])
+    average = keras.ops.convert_to_numpy(optimizer._model_variables_moving_average[0])
+    assert not np.allclose(kernel, average)  # Keras's own Adam would have copied the average in here
+
+
 def test_sigkill_mid_run_then_resume_reaches_the_same_final_step(tmp_path):
     from sepzoo.train import train
 
@@ -188,9 +244,10 @@ def test_sigkill_mid_run_then_resume_reaches_the_same_final_step(tmp_path):
     assert steps_logged[-1] == TOTAL_STEPS and steps_logged == sorted(steps_logged)
 
 
-def test_jax_backend_data_parallel_fit(tmp_path):
+def test_jax_backend_data_parallel_fit_with_weight_average(tmp_path):
     out = tmp_path / "run"
-    overrides = [*BOUNDED, "strategy=jax_data_parallel", "schedule.max_epochs=1", "schedule.fine_tune=false"]
+    # One epoch, then one fine-tuning epoch: the weight average restarts from the restored best weights.
+    overrides = [*BOUNDED, "strategy=jax_data_parallel", "schedule.max_epochs=1", "optimiser.ema_momentum=0.5"]
     result = subprocess.run(
         [sys.executable, "-c", _training_script(out, overrides)], capture_output=True, timeout=240,
         env=_subprocess_env(KERAS_BACKEND="jax", XLA_FLAGS="--xla_force_host_platform_device_count=2"),
@@ -198,7 +255,7 @@ def test_jax_backend_data_parallel_fit(tmp_path):
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     training = json.loads((out / "preset" / "metadata.json").read_text())["training"]
     assert training["hardware"]["backend"] == "jax" and training["hardware"]["replicas"] == 2
-    assert training["steps"] == 6 and np.isfinite(training["final_val_loss"])
+    assert training["steps"] == 12 and np.isfinite(training["final_val_loss"])
 
 
 def test_init_weights_starts_from_a_preset(tmp_path):

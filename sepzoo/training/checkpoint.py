@@ -83,13 +83,34 @@ def write_text_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def save_variables(variables: list, path: Path) -> None:
-    """Write the values of Keras ``variables`` to ``path`` (``.npz``) through a temporary file and a rename."""
+def save_variables(variables: list, path: Path, names: list[str] | None = None) -> None:
+    """Write the values of Keras ``variables`` to ``path`` (``.npz``) through a temporary file and a rename.
+
+    ``names`` (default: the variables' paths) are stored beside them for people reading the file.
+    """
     temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     with open(temporary, "wb") as f:
         np.savez(f, *[keras.ops.convert_to_numpy(v) for v in variables],
-                 names=np.array([v.path for v in variables]))
+                 names=np.array(names if names is not None else [v.path for v in variables]))
     os.replace(temporary, path)
+
+
+def kept_weights(model: keras.Model) -> list:
+    """``model.weights``, with each trainable variable replaced by its moving average when the optimiser keeps
+    one (``use_ema``): the weights a run validates and keeps as its best."""
+    optimizer = model.optimizer
+    if not getattr(optimizer, "use_ema", False):
+        return list(model.weights)
+    average = {id(v): a for v, a in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average)}
+    return [average.get(id(v), v) for v in model.weights]
+
+
+def restart_average(model: keras.Model) -> None:
+    """Set the optimiser's weight average (if it keeps one) to the model's current weights."""
+    optimizer = model.optimizer
+    if getattr(optimizer, "use_ema", False):
+        for variable, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+            average.assign(keras.ops.convert_to_numpy(variable))  # a copy: JAX must not see one buffer twice
 
 
 def load_variables(variables: list, path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Callable
 import keras
 
 from sepzoo.config import ScheduleSpec
-from sepzoo.training.checkpoint import TrainState, save_variables
+from sepzoo.training.checkpoint import TrainState, kept_weights, save_variables
 
 
 def record_validation(state: TrainState, val_loss: float, schedule: ScheduleSpec) -> bool:
@@ -57,7 +57,8 @@ class ScheduleCallback(keras.callbacks.Callback):
         checkpoint_every: steps between checkpoints.
         save_checkpoint: writes a checkpoint of the model it is given and of ``state`` (a no-op on non-chief
             workers). It gets ``self.model``, which on JAX syncs the mid-epoch training state into the model.
-        best_weights: where this process writes the best weights.
+        best_weights: where this process writes the best weights (the weight average when the optimiser
+            keeps one).
     """
 
     def __init__(self, state: TrainState, schedule: ScheduleSpec, checkpoint_every: int,
@@ -82,7 +83,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         improved = record_validation(self.state, float(logs["val_loss"]), self.schedule)
         if improved:
-            save_variables(self.model.weights, self.best_weights)
+            save_variables(kept_weights(self.model), self.best_weights, [w.path for w in self.model.weights])
         logs.update(step=self.state.step, phase=self.state.phase, learning_rate=self.state.learning_rate,
                     best_val_loss=self.state.best_val_loss)
         self.save_checkpoint(self.model)
