@@ -62,8 +62,49 @@ def group_instruments(midi, task: StemTask) -> list[list]:
     return groups
 
 
-class StemRenderer:
-    """Renders stems with one soundfont, rate and channel count; one per worker process, reused for every piece.
+def check_render_settings(sample_rate: int, channels: int) -> None:
+    """Raise :class:`ConfigError` unless ``channels`` is 1 or 2 and ``sample_rate`` is 8000-96000 Hz."""
+    if channels not in (1, 2):
+        raise ConfigError(f"channels={channels}: the renderer makes mono (1) or stereo (2) audio")
+    if not 8000 <= sample_rate <= 96000:
+        raise ConfigError(f"sample_rate={sample_rate} Hz: the renderers work at 8000-96000 Hz; pick a rate there")
+
+
+class BaseStemRenderer:
+    """What every renderer shares: group a piece's instruments by stem, render each group, apply the gain rule.
+
+    Subclasses set ``sample_rate`` and ``channels`` and implement :meth:`render_instruments`.
+    """
+
+    sample_rate: int
+    channels: int
+
+    def render_task(self, midi, task: str | StemTask, normalize: bool = True) -> np.ndarray:
+        """Render every stem of ``task`` from a ``PrettyMIDI``.
+
+        Returns:
+            float32 ``(n_sources, channels, samples)``; the piece's length plus a 1 s release tail. With
+            ``normalize`` the stems share one gain that puts the peak of their sum at 0.99.
+        """
+        task = get_task(task)
+        groups = group_instruments(midi, task)
+        end = max((note.end for group in groups for inst in group for note in inst.notes), default=0.0)
+        samples = int(np.ceil((end + TAIL_SECONDS) * self.sample_rate))
+        stems = np.stack([self.render_instruments(group, samples) for group in groups])
+        if normalize:
+            peak = float(np.max(np.abs(stems.sum(axis=0)), initial=0.0))
+            if peak > 0.0:
+                stems *= np.float32(PEAK / peak)
+        return stems
+
+    def render_instruments(self, instruments: Sequence, samples: int) -> np.ndarray:
+        """Render the sum of ``instruments`` (pretty_midi) into float32 ``(channels, samples)``."""
+        raise NotImplementedError
+
+
+class StemRenderer(BaseStemRenderer):
+    """Renders stems with FluidSynth and one soundfont, rate and channel count; one per worker process, reused
+    for every piece.
 
     Args:
         soundfont: path or name of a ``.sf2`` file (see :func:`find_soundfont`); ``None`` = TimGM6mb.
@@ -74,10 +115,7 @@ class StemRenderer:
     def __init__(self, soundfont: str | Path | None = None, sample_rate: int = 22050, channels: int = 1) -> None:
         import fluidsynth
 
-        if channels not in (1, 2):
-            raise ConfigError(f"channels={channels}: the renderer makes mono (1) or stereo (2) audio")
-        if not 8000 <= sample_rate <= 96000:
-            raise ConfigError(f"sample_rate={sample_rate} Hz: FluidSynth renders at 8000-96000 Hz; pick a rate there")
+        check_render_settings(sample_rate, channels)
         self.soundfont = find_soundfont(soundfont)
         self.sample_rate = int(sample_rate)
         self.channels = channels
@@ -102,24 +140,6 @@ class StemRenderer:
             ("rincr", ctypes.c_int, 1),
         )
         self._new_synth().delete()  # fail early on a bad soundfont
-
-    def render_task(self, midi, task: str | StemTask, normalize: bool = True) -> np.ndarray:
-        """Render every stem of ``task`` from a ``PrettyMIDI``.
-
-        Returns:
-            float32 ``(n_sources, channels, samples)``; the piece's length plus a 1 s release tail. With
-            ``normalize`` the stems share one gain that puts the peak of their sum at 0.99.
-        """
-        task = get_task(task)
-        groups = group_instruments(midi, task)
-        end = max((note.end for group in groups for inst in group for note in inst.notes), default=0.0)
-        samples = int(np.ceil((end + TAIL_SECONDS) * self.sample_rate))
-        stems = np.stack([self.render_instruments(group, samples) for group in groups])
-        if normalize:
-            peak = float(np.max(np.abs(stems.sum(axis=0)), initial=0.0))
-            if peak > 0.0:
-                stems *= np.float32(PEAK / peak)
-        return stems
 
     def render_instruments(self, instruments: Sequence, samples: int) -> np.ndarray:
         """Render the sum of ``instruments`` (pretty_midi) into float32 ``(channels, samples)``.
@@ -202,14 +222,21 @@ def _instrument_events(instrument, channel: int, sample_rate: int) -> list[tuple
     return events
 
 
-_RENDERERS: dict[tuple[str, int, int], StemRenderer] = {}
+_RENDERERS: dict[tuple[str, int, int], BaseStemRenderer] = {}
 
 
-def get_renderer(soundfont: str | Path | None = None, sample_rate: int = 22050, channels: int = 1) -> StemRenderer:
-    """The process-wide :class:`StemRenderer` for these settings (created once, then reused)."""
+def get_renderer(soundfont: str | Path | None = None, sample_rate: int = 22050,
+                 channels: int = 1) -> BaseStemRenderer:
+    """The process-wide renderer for these settings (created once, then reused): FluidSynth for a ``.sf2``,
+    TiMidity++ for a patch-set config ``.cfg`` (see :mod:`sepzoo.data.timidity`)."""
     key = (str(find_soundfont(soundfont)), int(sample_rate), int(channels))
     if key not in _RENDERERS:
-        _RENDERERS[key] = StemRenderer(key[0], key[1], key[2])
+        if key[0].endswith(".cfg"):
+            from sepzoo.data.timidity import TimidityRenderer
+
+            _RENDERERS[key] = TimidityRenderer(key[0], key[1], key[2])
+        else:
+            _RENDERERS[key] = StemRenderer(key[0], key[1], key[2])
     return _RENDERERS[key]
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sepzoo.errors import DataError
 
-SYSTEM_SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/soundfonts"), Path("/usr/local/share/soundfonts"))
+SYSTEM_SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/soundfonts"), Path("/usr/local/share/soundfonts"),
+                         Path("/etc/timidity"))
 
 
 def default_soundfont() -> Path:
@@ -23,7 +24,9 @@ def find_soundfont(name: str | Path | None = None) -> Path:
     """Resolve a soundfont given as ``None`` (the default), a path, or a file name such as ``FluidR3_GM.sf2``.
 
     A bare name is looked up in the system soundfont folders (Debian's ``fluid-soundfont-gm`` installs
-    ``/usr/share/sounds/sf2/FluidR3_GM.sf2``) and beside the default soundfont.
+    ``/usr/share/sounds/sf2/FluidR3_GM.sf2``; ``freepats`` installs the TiMidity++ patch-set config
+    ``/etc/timidity/freepats.cfg``, which renders with :mod:`sepzoo.data.timidity`) and beside the default
+    soundfont.
     """
     if name is None:
         return default_soundfont()
@@ -36,5 +39,5 @@ def find_soundfont(name: str | Path | None = None) -> Path:
             return candidate
     raise DataError(
         f"soundfont {str(name)!r} not found as a path nor in {', '.join(map(str, SYSTEM_SOUNDFONT_DIRS))}; "
-        "pass an existing .sf2 file (e.g. apt-get install fluid-soundfont-gm)"
+        "pass an existing .sf2 file or TiMidity++ .cfg (e.g. apt-get install fluid-soundfont-gm)"
     )
