@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Renders the midi4 trees the soundfont-gap and timbre-variation experiments train and validate on:
 # - train split (90 s excerpts) and validation split (20 s) of Freedoom, OpenMSX and freedoom_history with
-#   TimGM6mb and sf_GMbank: renders/full/{timgm,gmbank}_<corpus>;
+#   each sample set of FONTS (default TimGM6mb and sf_GMbank; add freepats:freepats.cfg for TiMidity++ with
+#   FreePats): renders/full/<tag>_<corpus>;
 # - the validation split with OPL-3_FM_128M (Debian opl3-soundfont, CC-BY-SA-4.0, installed here; used for
 #   validation only): renders/full/opl3_<corpus>;
 # - for each seed in VARY_SEEDS (default none), the train split re-voiced (`sepzoo render --vary-timbre`):
-#   renders/full/{timgm,gmbank}_vary<seed>_<corpus>.
+#   renders/full/<tag>_vary<seed>_<corpus>.
 # Trees that already have a render.json are kept. Needs ../shared/data/midi (or MIDI=folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ render() {  # render CORPUS OUT SOUNDFONT SPLIT SECONDS [extra sepzoo render arg
         --excerpt-seconds "$seconds" "$@"
 }
 for corpus in freedoom openmsx freedoom_history; do
-    for font in timgm:TimGM6mb.sf2 gmbank:sf_GMbank.sf2; do
+    for font in ${FONTS:-timgm:TimGM6mb.sf2 gmbank:sf_GMbank.sf2}; do
         render "$corpus" "renders/full/${font%%:*}_$corpus" "${font#*:}" train 90
         render "$corpus" "renders/full/${font%%:*}_$corpus" "${font#*:}" validation 20
         for seed in ${VARY_SEEDS:-}; do
