@@ -30,10 +30,10 @@ from sepzoo.audio_io import read_audio
 from sepzoo.data.render import BaseStemRenderer, check_render_settings
 from sepzoo.data.soundfonts import find_soundfont
 from sepzoo.data.stem_tasks import StemTask, get_task
+from sepzoo.data.timbre import FAMILY_SIZE
 from sepzoo.errors import ConfigError, DataError
 
 VOLUME_PERCENT = 30
-FAMILY_SIZE = 8
 
 
 def patch_set_contents(config: Path) -> tuple[set[int], set[int]]:
