@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +58,8 @@ class Separator:
         overlap: Fraction of the target window shared by neighbouring windows, in [0, 1).
         batch_size: Windows per model call (a stereo input through a mono model gives two items per window).
         progress: Show a tqdm bar over windows on stderr.
+        stems: Output stems as sums of the model's sources, e.g. ``two_stems(model.sources, "drums")`` or
+            ``{"rhythm": ["drums", "bass"], "harmony": ["keys", "other"]}``; default one stem per source.
 
     Example:
         >>> separator = Separator(sepzoo.load("lightweight_aspp"))  # doctest: +SKIP
@@ -67,8 +69,13 @@ class Separator:
     """
 
     def __init__(self, model: SeparationModel, *, segment_samples: int | None = None, overlap: float = 0.25,
-                 batch_size: int = 8, progress: bool = False) -> None:
+                 batch_size: int = 8, progress: bool = False,
+                 stems: Mapping[str, Sequence[str]] | None = None) -> None:
         self.model = model
+        self.stems = _check_stems(model, stems)
+        # (output stems, model sources) 0/1 matrix that sums the model's sources into the output stems.
+        self._mixing = np.array([[float(source in members) for source in model.sources]
+                                 for members in self.stems.values()], np.float32)
         margin = model.context_samples - model.target_samples
         self.segment_samples = model.context_samples if segment_samples is None else int(segment_samples)
         if self.segment_samples != model.context_samples and _fixed_input_length(model):
@@ -94,8 +101,8 @@ class Separator:
 
     @property
     def sources(self) -> tuple[str, ...]:
-        """Names of the stems, in model output order."""
-        return self.model.sources
+        """Names of the output stems (the model's sources unless ``stems`` groups them)."""
+        return tuple(self.stems)
 
     def check_channels(self, channels: int) -> None:
         """Raise ConfigError unless ``channels``-channel input maps onto the model (see the class docstring)."""
@@ -190,7 +197,8 @@ class Separator:
         total_windows = self.windows_for(resampled_length(in_frames, in_rate, model_rate))
         with tqdm(total=total_windows, unit="window", disable=not self.progress, leave=False,
                   file=sys.stderr) as bar:
-            separated = _OverlapAdd(self, channels, bar).run(to_model.stream(blocks))
+            separated = (np.einsum("os,scn->ocn", self._mixing, stems)
+                         for stems in _OverlapAdd(self, channels, bar).run(to_model.stream(blocks)))
             delivered = 0
             for flat in from_model.stream(stems.reshape(rows, stems.shape[-1]) for stems in separated):
                 stems = flat.reshape(len(self.sources), channels, flat.shape[-1])[..., :wanted - delivered]
@@ -217,7 +225,7 @@ class _OverlapAdd:
         self.windows_done = 0
         self.buffer = np.zeros((channels, separator.offset), np.float32)
         self.pending: list[np.ndarray] = []
-        self.sum = np.zeros((len(separator.sources), channels, 0), np.float32)
+        self.sum = np.zeros((len(separator.model.sources), channels, 0), np.float32)
         self.weight = np.zeros(0, np.float32)
         self.emitted = 0
 
@@ -270,7 +278,7 @@ class _OverlapAdd:
     def _predict(self, windows: np.ndarray) -> np.ndarray:
         """Model ``(n, channels, segment)`` windows -> ``(n, sources, channels, target)`` float32 targets."""
         sep = self.separator
-        count, sources, length = len(windows), len(sep.sources), sep.target_samples
+        count, sources, length = len(windows), len(sep.model.sources), sep.target_samples
         if self.model_channels == self.channels:
             batch = windows.transpose(0, 2, 1)
         elif self.model_channels == 1:
@@ -300,6 +308,30 @@ class _OverlapAdd:
         self.weight = self.weight[count:]
         self.emitted += count
         return out
+
+
+def two_stems(sources: Sequence[str], target: str) -> dict[str, list[str]]:
+    """Output stems ``target`` and ``no_<target>`` (the sum of every other source) for :class:`Separator`."""
+    if target not in sources:
+        raise ConfigError(f"two stems around {target!r}: the model's sources are {', '.join(sources)}; pick one")
+    return {target: [target], f"no_{target}": [source for source in sources if source != target]}
+
+
+def _check_stems(model: SeparationModel, stems: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
+    """The output stems, one per source by default; raise ConfigError for empty groups or unknown sources."""
+    if stems is None:
+        return {source: [source] for source in model.sources}
+    checked = {}
+    for name, members in stems.items():
+        members = [members] if isinstance(members, str) else list(members)
+        unknown = [member for member in members if member not in model.sources]
+        if not members or unknown:
+            raise ConfigError(f"stem {name!r}: {', '.join(unknown) or 'no sources'} is not a source of model "
+                              f"{model.name}; use some of {', '.join(model.sources)}")
+        checked[str(name)] = members
+    if not checked:
+        raise ConfigError(f"stems: no output stems given; name at least one group of {', '.join(model.sources)}")
+    return checked
 
 
 def _fixed_input_length(model: SeparationModel) -> bool:
@@ -339,7 +371,8 @@ def separate(source: str | os.PathLike | np.ndarray, model: str | SeparationMode
         model: Zoo model name (loaded with ``weights``) or a model instance.
         sample_rate: Rate of the array in Hz (required for arrays; files carry their own, so leave it None).
         weights: ``"pretrained"``, None (random initialisation) or a path, passed to ``sepzoo.load``.
-        **separator_options: :class:`Separator` keywords (segment_samples, overlap, batch_size, progress).
+        **separator_options: :class:`Separator` keywords (segment_samples, overlap, batch_size, progress,
+            stems).
 
     Returns:
         source name -> float32 ``(channels, samples)`` at the input rate and length.

@@ -66,6 +66,17 @@ def test_separates_every_input_into_its_own_folder(audio_files, loads, tmp_path,
     assert f"{audio_files['mono_8k']} -> {out / 'mono_8k'}/ (drums, bass, keys, other)" in capsys.readouterr().out
 
 
+def test_two_stems_writes_the_source_and_the_rest(audio_files, loads, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["separate", str(audio_files["mono_8k"]), "-o", str(out), "--two-stems", "keys"]) == 0
+    assert files_under(out) == ["mono_8k", "mono_8k/keys.wav", "mono_8k/no_keys.wav"]
+    mixture, _ = read_audio(audio_files["mono_8k"])
+    np.testing.assert_allclose(read_audio(out / "mono_8k" / "keys.wav")[0], 2.0 * mixture, atol=1e-5)
+    rest = GAINS["drums"] + GAINS["bass"] + GAINS["other"]
+    np.testing.assert_allclose(read_audio(out / "mono_8k" / "no_keys.wav")[0], rest * mixture, atol=1e-5)
+    assert "(keys, no_keys)" in capsys.readouterr().out
+
+
 def test_format_rate_overlap_plot_and_weights_options(audio_files, loads, tmp_path):
     out = tmp_path / "out"
     argv = ["separate", str(audio_files["mono_192k"]), "-o", str(out), "--format", "flac",
@@ -92,6 +103,7 @@ def test_one_bad_input_stops_everything_before_writing(audio_files, loads, tmp_p
     (["--segment", "0.5"], "takes fixed windows of 256 samples"),
     (["--segment", "-1"], "--segment -1.0: must be a positive"),
     (["--sample-rate", "100"], "output sample rate 100 Hz"),
+    (["--two-stems", "vocals"], "two stems around 'vocals': the model's sources are drums, bass, keys, other"),
 ])
 def test_bad_options_fail_before_writing(audio_files, loads, tmp_path, capsys, options, message):
     out = tmp_path / "out"

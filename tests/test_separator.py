@@ -14,7 +14,7 @@ from sepzoo.audio_io import read_audio
 from sepzoo.dsp import StreamResampler, overlap_add_window, resample, resampled_length
 from sepzoo.errors import AudioFileError, ConfigError, OutputError
 from sepzoo.plot import log_spectrogram, save_spectrogram_png
-from sepzoo.separator import BLOCK_SAMPLES, Separator, separate
+from sepzoo.separator import BLOCK_SAMPLES, Separator, separate, two_stems
 
 GAINS = [[0.5], [-0.25], [2.0]]
 FILTERS = [[0.5], [1.0, -1.0], [0.25, 0.5, 0.25]]
@@ -100,6 +100,31 @@ def test_other_rates_are_resampled_in_and_back(gain_model):
     doubled = Separator(gain_model).separate(in_band, 44100)["double"]
     inner = slice(200, -200)  # the resampling filters ring where the signal starts and stops
     np.testing.assert_allclose(doubled[:, inner], 2 * in_band[:, inner], atol=2e-3)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_grouped_stems_are_sums_of_the_model_sources(centred_model, channels):
+    audio = tone(8000, 0.3, channels, seed=4)
+    grouped = Separator(centred_model, stems={"smooth_and_gain": ["source2", "source0"], "edges": "source1"})
+    stems = grouped.separate(audio, 8000)
+    assert grouped.sources == ("smooth_and_gain", "edges") and list(stems) == ["smooth_and_gain", "edges"]
+    gain, difference, smooth = expected(audio, FILTERS)
+    np.testing.assert_allclose(stems["smooth_and_gain"], gain + smooth, atol=1e-5)
+    np.testing.assert_allclose(stems["edges"], difference, atol=1e-5)
+
+
+def test_two_stems_pairs_a_source_with_the_rest(gain_model):
+    assert two_stems(gain_model.sources, "half") == {"half": ["half"], "no_half": ["minus_quarter", "double"]}
+    audio = tone(8000, 0.2, 1, seed=2)
+    stems = separate(audio, gain_model, 8000, stems=two_stems(gain_model.sources, "double"))
+    np.testing.assert_allclose(stems["double"], 2.0 * audio, atol=1e-5)
+    np.testing.assert_allclose(stems["no_double"], 0.25 * audio, atol=1e-5)  # 0.5 - 0.25
+    for bad in ({"x": ["drums"]}, {"x": []}, {}):
+        with pytest.raises(ConfigError) as caught:
+            Separator(gain_model, stems=bad)
+        assert "\n" not in str(caught.value)
+    with pytest.raises(ConfigError, match="pick one"):
+        two_stems(gain_model.sources, "vocals")
 
 
 def test_bad_settings_and_inputs(gain_model):
