@@ -101,6 +101,7 @@ def kept_weights(model: keras.Model) -> list:
     optimizer = model.optimizer
     if not getattr(optimizer, "use_ema", False):
         return list(model.weights)
+    # The optimiser's own lists, as keras.callbacks.SwapEMAWeights reads them (Keras has no public accessor).
     average = {id(v): a for v, a in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average)}
     return [average.get(id(v), v) for v in model.weights]
 
