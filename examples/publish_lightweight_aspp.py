@@ -22,13 +22,14 @@ from sepzoo.hub import archive_preset
 from sepzoo.model_card import write_model_card
 
 REPO = Path(__file__).resolve().parents[1]
-EVALUATE_COMMAND = "examples/evaluate_lightweight_aspp_midi4.sh runs/lightweight_aspp_midi4/preset"
 LICENCES = (
     "Trained on renders of `../shared/data/midi/freedoom` and `../shared/data/midi/freedoom_history` "
     "(Freedoom project, BSD-3-Clause) and `../shared/data/midi/openmsx` (openMSX music, GPL-2.0; see its "
     "LICENSE and redfarn_music_grant.txt), synthesised with TimGM6mb.sf2 (GPL-2.0, shipped in the pretty_midi "
-    "wheel) and sf_GMbank.sf2 (public domain, Debian csound-soundfont). Evaluated on renders made with FluidR3_GM.sf2 (MIT, Debian "
-    "fluid-soundfont-gm)."
+    "wheel), sf_GMbank.sf2 (public domain, Debian csound-soundfont) and, for runs that list freepats trees, "
+    "FreePats through TiMidity++ (GPL-2.0-or-later with an exception for compositions, Debian freepats). "
+    "Validation renders made with OPL-3_FM_128M.sf2 (CC-BY-SA-4.0, Debian opl3-soundfont) where the config "
+    "says so. Evaluated on renders made with FluidR3_GM.sf2 (MIT, Debian fluid-soundfont-gm)."
 )
 
 
@@ -60,7 +61,7 @@ def main() -> None:
         + ", ".join(f"{source} {gain:+.2f}" for source, gain in gains.items()),
         "sdr_over_equal_split_db": gains,
         "table": (args.eval_dir / "table.md").read_text(),
-        "command": EVALUATE_COMMAND,
+        "command": f"examples/evaluate_lightweight_aspp_midi4.sh {args.run_dir}/preset",
     }
     metadata["data_licences"] = LICENCES
     if args.note:

@@ -11,7 +11,7 @@ PRESETS = {
         "from MIDI renders, 22.05 kHz mono",
         "config": {"sources": ["drums", "bass", "keys", "other"], "variant": "b", "output_head": "mask",
                    "basis_size": 128},
-        "handle": "lightweight_aspp/midi4-v2.tar.gz",
-        "sha256": "8d6efdf5c11781ef1a8ea8ecc9376340202e16b03c3238738b9b9d76c6f39d79",
+        "handle": "lightweight_aspp/midi4-v3.tar.gz",
+        "sha256": "698ad077b54333399df8994fb8eedad6f87ca1628038cd7f8f07f727da6649f6",
     },
 }
