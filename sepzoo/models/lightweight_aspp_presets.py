@@ -12,6 +12,6 @@ PRESETS = {
         "config": {"sources": ["drums", "bass", "keys", "other"], "variant": "b", "output_head": "mask",
                    "basis_size": 128},
         "handle": "lightweight_aspp/midi4-v3.tar.gz",
-        "sha256": "698ad077b54333399df8994fb8eedad6f87ca1628038cd7f8f07f727da6649f6",
+        "sha256": "ce7a6c3728ed0cee4e98ae5917448b664555481da162fcec7f2d30e91747519c",
     },
 }
