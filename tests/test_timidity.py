@@ -15,8 +15,10 @@ from sepzoo.data.timidity import closest_program, patch_set_contents
 
 RATE = 16000
 FREEPATS = Path("/etc/timidity/freepats.cfg")
-needs_freepats = pytest.mark.skipif(shutil.which("timidity") is None or not FREEPATS.is_file(),
-                                    reason="timidity and freepats are not installed (scripts/setup_env.sh installs them)")
+needs_freepats = pytest.mark.skipif(
+    shutil.which("timidity") is None or not FREEPATS.is_file(),
+    reason="timidity and freepats are not installed (scripts/setup_env.sh installs them)",
+)
 
 
 def test_patch_set_config_is_read_with_its_sources(tmp_path):

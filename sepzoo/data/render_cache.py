@@ -129,7 +129,8 @@ def render_corpus(
         bar.update()
     bar.close()
     meta = {"task": task.name, "sources": list(task.sources), "sample_rate": sample_rate, "channels": channels,
-            "soundfont": find_soundfont(soundfont).name, "excerpt_seconds": excerpt_seconds, "timbre_seed": timbre_seed, **counts}
+            "soundfont": find_soundfont(soundfont).name, "excerpt_seconds": excerpt_seconds,
+            "timbre_seed": timbre_seed, **counts}
     (split_dir / "render.json").write_text(json.dumps(meta, indent=2) + "\n")
     return counts
 

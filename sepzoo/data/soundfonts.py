@@ -6,8 +6,12 @@ from pathlib import Path
 
 from sepzoo.errors import DataError
 
-SYSTEM_SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/soundfonts"), Path("/usr/local/share/soundfonts"),
-                         Path("/etc/timidity"))
+SYSTEM_SOUNDFONT_DIRS = (
+    Path("/usr/share/sounds/sf2"),
+    Path("/usr/share/soundfonts"),
+    Path("/usr/local/share/soundfonts"),
+    Path("/etc/timidity"),  # TiMidity++ patch-set configs such as freepats.cfg
+)
 
 
 def default_soundfont() -> Path:
