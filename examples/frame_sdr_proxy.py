@@ -20,6 +20,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+import keras
 import numpy as np
 import yaml
 
@@ -27,7 +28,7 @@ import sepzoo
 from sepzoo.config import config_from_dict
 from sepzoo.evaluation.tracks import open_test_set
 from sepzoo.separator import Separator
-from sepzoo.train import build_model
+from sepzoo.train import build_model, make_optimizer
 from sepzoo.training import checkpoint as ckpt
 
 
@@ -43,23 +44,18 @@ def frame_sdr(reference: np.ndarray, estimate: np.ndarray, frame: int) -> float:
     return float(np.median(values)) if values else float("nan")
 
 
-def averaged_weights(checkpoint: Path) -> list[np.ndarray]:
-    """The checkpoint's model weights with each trained one replaced by the optimiser's average of it."""
-    def arrays(path: Path) -> list[tuple[str, np.ndarray]]:
-        with np.load(path) as stored:
-            return [(str(name), stored[f"arr_{i}"]) for i, name in enumerate(stored["names"])]
-
-    optimizer = dict(arrays(checkpoint / ckpt.OPTIMIZER))
-    return [optimizer.get("adam/" + name.replace("/", "_") + "_average", value)
-            for name, value in arrays(checkpoint / ckpt.WEIGHTS)]
-
-
 def load_run_model(run: Path, weights: Path | None, checkpoint: Path | None):
-    """The run's model with ``weights`` (.npz), a checkpoint's weight average, or the run's ``best.npz``."""
+    """The run's model with ``weights`` (.npz), a checkpoint's weight average (its running weights when the run
+    kept no average), or the run's ``best.npz``."""
     config = config_from_dict(yaml.safe_load((run / "config.yaml").read_text()), str(run / "config.yaml"))
     model = build_model(config)
     if checkpoint is not None:
-        for variable, value in zip(model.weights, averaged_weights(checkpoint)):
+        model.compile(optimizer=make_optimizer(config.optimiser))
+        model.optimizer.build(model.trainable_variables)
+        with tempfile.TemporaryDirectory() as folder:
+            ckpt.restore_checkpoint(checkpoint, model, Path(folder) / ckpt.BEST_WEIGHTS)
+        kept = [keras.ops.convert_to_numpy(value) for value in ckpt.kept_weights(model)]
+        for variable, value in zip(model.weights, kept):
             variable.assign(value)
     else:
         ckpt.load_variables(model.weights, weights or run / ckpt.BEST_WEIGHTS)

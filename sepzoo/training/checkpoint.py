@@ -95,23 +95,26 @@ def save_variables(variables: list, path: Path, names: list[str] | None = None) 
     os.replace(temporary, path)
 
 
+def _averaged_pairs(model: keras.Model) -> list[tuple]:
+    """``(trained variable, its moving average)`` pairs of the model's optimiser; empty without ``use_ema``."""
+    optimizer = model.optimizer
+    if not getattr(optimizer, "use_ema", False):
+        return []
+    # The optimiser's own lists, as keras.callbacks.SwapEMAWeights reads them (Keras has no public accessor).
+    return list(zip(optimizer._trainable_variables, optimizer._model_variables_moving_average))
+
+
 def kept_weights(model: keras.Model) -> list:
     """``model.weights``, with each trainable variable replaced by its moving average when the optimiser keeps
     one (``use_ema``): the weights a run validates and keeps as its best."""
-    optimizer = model.optimizer
-    if not getattr(optimizer, "use_ema", False):
-        return list(model.weights)
-    # The optimiser's own lists, as keras.callbacks.SwapEMAWeights reads them (Keras has no public accessor).
-    average = {id(v): a for v, a in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average)}
+    average = {id(variable): mean for variable, mean in _averaged_pairs(model)}
     return [average.get(id(v), v) for v in model.weights]
 
 
 def restart_average(model: keras.Model) -> None:
     """Set the optimiser's weight average (if it keeps one) to the model's current weights."""
-    optimizer = model.optimizer
-    if getattr(optimizer, "use_ema", False):
-        for variable, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
-            average.assign(keras.ops.convert_to_numpy(variable))  # a copy: JAX must not see one buffer twice
+    for variable, average in _averaged_pairs(model):
+        average.assign(keras.ops.convert_to_numpy(variable))  # a copy: JAX must not see one buffer twice
 
 
 def load_variables(variables: list, path: Path) -> None:
