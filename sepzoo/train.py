@@ -33,7 +33,7 @@ from sepzoo.errors import ConfigError, OutputError
 from sepzoo.losses import build_loss
 from sepzoo.training import checkpoint as ckpt
 from sepzoo.training.data import TRAIN, VALIDATION, describe_source, make_dataset, make_source, stream_seed
-from sepzoo.training.schedule import ScheduleCallback, phase_end_epoch, phase_over
+from sepzoo.training.schedule import ScheduleCallback, phase_end_epoch, phase_over, reopen_if_extended
 from sepzoo.training.strategy import Distribution, make_distribution
 
 RUN_CONFIG = "config.yaml"
@@ -177,7 +177,8 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
             folder's own ``config.yaml`` is used.
         out_dir: run folder (layout in the module docstring).
         resume: continue the run in ``out_dir`` from its last checkpoint, with the same step counter,
-            optimiser state and schedule position.
+            optimiser state and schedule position. A finished run whose ``config.yaml`` was edited to ask
+            for more (``fine_tune`` turned on, a higher epoch cap or patience) goes on from its best weights.
         command: command line recorded in the model card (default: this process's argv).
 
     Returns:
@@ -204,6 +205,7 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
     best_weights = own_dir / "best.npz"
     if resume:
         state = _resume(out, model, best_weights)
+        reopen_if_extended(state, config.schedule)
     else:
         state = ckpt.TrainState(learning_rate=config.optimiser.learning_rate, data_seed=stream_seed(config.seed, 0))
 

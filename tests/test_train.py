@@ -278,3 +278,27 @@ def test_init_weights_starts_from_a_preset(tmp_path):
         warnings.simplefilter("ignore", UserWarning)  # Keras notes each layer it cannot match before failing
         train(load_config(TINY, [*one_step, "model.kwargs.decoder_channels=12",
                                  f"model.init_weights={tmp_path / 'start'}"]), tmp_path / "run2")
+
+
+def test_finished_run_resumes_into_the_fine_tuning_its_edited_config_adds(tmp_path):
+    import yaml
+
+    from sepzoo.train import train
+
+    out = tmp_path / "run"
+    train(load_config(TINY, [*BOUNDED, "schedule.max_epochs=2", "schedule.fine_tune=false"]), out)
+    config_path = out / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["schedule"]["fine_tune"] = True
+    config_path.write_text(yaml.safe_dump(config))
+
+    preset = train(None, out, resume=True)
+
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [int(r["step"]) for r in rows] == [6, 12, 18]
+    assert [int(r["phase"]) for r in rows] == [0, 0, 1]
+    assert float(rows[-1]["learning_rate"]) == pytest.approx(3e-4)
+    assert json.loads((preset / "metadata.json").read_text())["training"]["steps"] == 18
+    # Finished again: a second resume with nothing more asked of it trains no step.
+    train(None, out, resume=True)
+    assert len(list(csv.DictReader((out / "metrics.csv").open()))) == 3

@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a config value, e.g. --set schedule.patience=5 (repeatable)")
     parser.add_argument("-o", "--out", help="run folder (default: runs/<config name>)")
     parser.add_argument("--resume", metavar="DIR",
-                        help="continue the run in DIR from its last checkpoint (CONFIG and --set not needed)")
+                        help="continue the run in DIR from its last checkpoint (CONFIG and --set not needed); "
+                             "to extend a finished run, edit DIR/config.yaml first (fine_tune, max_epochs)")
 
 
 def run(args: argparse.Namespace) -> int:
