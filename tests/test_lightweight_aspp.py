@@ -13,8 +13,9 @@ SMALL = dict(context_samples=2048, encoder_channels=(8, 12, 16, 20, 24), aspp_ch
 @pytest.fixture(
     scope="module",
     params=[dict(variant="a"), dict(variant="b"), dict(variant="c"),
-            dict(variant="b", output_head="mask", basis_size=8, basis_kernel_size=64), dict(variant="b", normalize=False)],
-    ids=["a", "b", "c", "b-mask", "b-unnormalized"],
+            dict(variant="b", output_head="mask", basis_size=8, basis_kernel_size=64), dict(variant="b", normalize=False),
+            dict(variant="b", output_head="mask", basis_size=8, basis_kernel_size=(32, 256))],
+    ids=["a", "b", "c", "b-mask", "b-unnormalized", "b-mask-multires"],
 )
 def small_model(request):
     return LightweightASPP(**request.param, **SMALL)
@@ -45,6 +46,9 @@ def test_receptive_field_follows_the_layers():
     short = LightweightASPP(output_head="mask", basis_size=8, basis_kernel_size=32)
     long = LightweightASPP(output_head="mask", basis_size=8, basis_kernel_size=512)
     assert long.receptive_field - short.receptive_field == 480
+    # A multi-resolution bank reaches as far as its longest filters.
+    both = LightweightASPP(output_head="mask", basis_size=8, basis_kernel_size=(32, 512))
+    assert both.receptive_field == long.receptive_field
 
 
 def test_standardisation_makes_the_model_scale_equivariant():
@@ -96,3 +100,5 @@ def test_bad_arguments_are_refused():
         LightweightASPP(context_samples=1000)
     with pytest.raises(ValueError, match="multiple of stride"):
         LightweightASPP(output_head="mask", basis_kernel_size=40)
+    with pytest.raises(ValueError, match="split evenly"):
+        LightweightASPP(output_head="mask", basis_size=10, basis_kernel_size=(32, 64, 512))

@@ -11,6 +11,8 @@ distance in input samples between two neighbouring frames.
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Sequence
 
 import keras
@@ -243,38 +245,63 @@ class LearnedBasisMasking(layers.Layer):
     representation, and one shared transposed conv (same size and hop) turns it back into ``C`` channels.
     ``kernel_size`` sets the filterbank's frequency resolution: TasNet's 2 * stride suits speech, while
     music's bass needs filters of tens of milliseconds (512 samples at 22.05 kHz resolve ~43 Hz).
+
+    A sequence of kernel sizes makes a multi-resolution filterbank: ``basis_size`` is split evenly between
+    the sizes, each group has its own analysis and synthesis conv (all with hop ``stride`` and centred on
+    the same frames), and a source is the sum of its groups' syntheses. Short filters keep transients
+    sharp while long ones resolve low notes.
     """
 
     def __init__(self, n_sources: int, basis_size: int = 256, stride: int = 16, channels: int = 1,
-                 kernel_size: int | None = None, **kwargs):
+                 kernel_size: int | Sequence[int] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.n_sources = int(n_sources)
         self.basis_size = int(basis_size)
         self.stride = int(stride)
         self.channels = int(channels)
-        self.kernel_size = int(kernel_size or 2 * stride)
-        if self.kernel_size < self.stride or self.kernel_size % self.stride:
-            raise ValueError(f"kernel_size must be a multiple of stride {self.stride}, got {self.kernel_size}")
-        self.analysis = layers.Conv1D(basis_size, self.kernel_size, strides=stride, padding="same", use_bias=False,
-                                      activation="relu", name="analysis")
-        self.synthesis = layers.Conv1DTranspose(channels, self.kernel_size, strides=stride, padding="same",
-                                                use_bias=False, name="synthesis")
+        sizes = [2 * stride] if kernel_size is None else kernel_size
+        self.kernel_sizes = tuple(int(k) for k in (sizes if isinstance(sizes, Sequence) else [sizes]))
+        for size in self.kernel_sizes:
+            if size < self.stride or size % self.stride:
+                raise ValueError(f"kernel_size must be a multiple of stride {self.stride}, got {size}")
+        if self.basis_size % len(self.kernel_sizes):
+            raise ValueError(f"basis_size {self.basis_size} must split evenly between kernel sizes "
+                             f"{list(self.kernel_sizes)}")
+        self.group_size = self.basis_size // len(self.kernel_sizes)
+        self._analyses, self._syntheses = [], []
+        for size in self.kernel_sizes:
+            # Public attributes name the weights in saved files; one size keeps the names weights saved before
+            # multi-resolution banks have, so they still load.
+            suffix = "" if len(self.kernel_sizes) == 1 else f"_{size}"
+            analysis = layers.Conv1D(self.group_size, size, strides=stride, padding="same", use_bias=False,
+                                     activation="relu", name=f"analysis{suffix}")
+            synthesis = layers.Conv1DTranspose(channels, size, strides=stride, padding="same", use_bias=False,
+                                               name=f"synthesis{suffix}")
+            setattr(self, f"analysis{suffix}", analysis)
+            setattr(self, f"synthesis{suffix}", synthesis)
+            self._analyses.append(analysis)
+            self._syntheses.append(synthesis)
 
     def build(self, input_shapes):
         mixture_shape, _ = input_shapes
-        self.analysis.build(mixture_shape)
         frames = None if mixture_shape[1] is None else mixture_shape[1] // self.stride
-        self.synthesis.build((mixture_shape[0], frames, self.basis_size))
+        for analysis, synthesis in zip(self._analyses, self._syntheses):
+            analysis.build(mixture_shape)
+            synthesis.build((mixture_shape[0], frames, self.group_size))
         super().build(input_shapes)
 
     def call(self, inputs):
         mixture, mask_logits = inputs
-        basis = self.analysis(mixture)
+        basis = [analysis(mixture) for analysis in self._analyses]
         masks = ops.sigmoid(mask_logits)
-        sources = [
-            self.synthesis(basis * masks[..., s * self.basis_size : (s + 1) * self.basis_size])
-            for s in range(self.n_sources)
-        ]
+        sources = []
+        for s in range(self.n_sources):
+            first = s * self.basis_size
+            parts = [
+                synthesis(group * masks[..., first + g * self.group_size : first + (g + 1) * self.group_size])
+                for g, (group, synthesis) in enumerate(zip(basis, self._syntheses))
+            ]
+            sources.append(functools.reduce(operator.add, parts))
         return ops.concatenate(sources, axis=-1)
 
     def compute_output_shape(self, input_shapes):
@@ -283,16 +310,17 @@ class LearnedBasisMasking(layers.Layer):
 
     def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
         # ``jump`` is 1 here (the mixture input); the masks' field is already in ``rf``.
-        return rf + (self.kernel_size - 1) * jump, jump
+        return rf + (max(self.kernel_sizes) - 1) * jump, jump
 
     def get_config(self):
+        sizes = self.kernel_sizes[0] if len(self.kernel_sizes) == 1 else list(self.kernel_sizes)
         return {
             **super().get_config(),
             "n_sources": self.n_sources,
             "basis_size": self.basis_size,
             "stride": self.stride,
             "channels": self.channels,
-            "kernel_size": self.kernel_size,
+            "kernel_size": sizes,
         }
 
 

@@ -76,7 +76,8 @@ class LightweightASPP(SeparationModel):
             features after every encoder block, the ASPP and every decoder stage. Not in the paper: without it
             the unnormalised stack barely trains in a CPU budget of a few thousand steps.
         basis_size: filters of the mask head's learned filterbank.
-        basis_kernel_size: length of those filters, samples (a multiple of 16; default 32).
+        basis_kernel_size: length of those filters, samples (a multiple of 16; default 32), or several lengths
+            for a multi-resolution bank that splits the filters evenly between them (e.g. ``(32, 512)``).
 
     Example:
     ```python
@@ -105,7 +106,7 @@ class LightweightASPP(SeparationModel):
         residual_last_source: bool = True,
         output_head: str = "waveform",
         basis_size: int = 256,
-        basis_kernel_size: int = 32,
+        basis_kernel_size: int | Sequence[int] = 32,
         normalize: bool = True,
         **kwargs,
     ):
@@ -242,7 +243,8 @@ class LightweightASPP(SeparationModel):
             "residual_last_source": self.residual_last_source,
             "output_head": self.output_head,
             "basis_size": self.basis_size,
-            "basis_kernel_size": self.basis_kernel_size,
+            "basis_kernel_size": (self.basis_kernel_size if isinstance(self.basis_kernel_size, int)
+                                  else list(self.basis_kernel_size)),
             "normalize": self.normalize,
         }
 
