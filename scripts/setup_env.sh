@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="libfluidsynth3 ffmpeg fluid-soundfont-gm csound-soundfont timidity freepats"
+APT_PACKAGES="libfluidsynth3 ffmpeg fluid-soundfont-gm csound-soundfont timidity freepats avldrums.lv2-soundfont"
 python3 -c "import ensurepip, venv" 2>/dev/null || APT_PACKAGES="$APT_PACKAGES python3-venv"
 missing=""
 for package in $APT_PACKAGES; do

@@ -110,3 +110,25 @@ def test_soundfonts_are_found():
     if not debian.is_file():
         pytest.skip("fluid-soundfont-gm is not installed")
     assert find_soundfont("FluidR3_GM.sf2") == debian
+
+
+AVL_KIT = Path("/usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2")
+
+
+@pytest.mark.skipif(not AVL_KIT.is_file(), reason="needs Debian avldrums.lv2-soundfont (scripts/setup_env.sh)")
+def test_a_drum_soundfont_plays_the_kits_and_nothing_else(song):
+    plain = get_renderer(None, RATE, 1).render_task(song, "midi4", normalize=False)
+    acoustic = get_renderer(None, RATE, 1, drum_soundfont=AVL_KIT.name).render_task(song, "midi4", normalize=False)
+    drums = 0  # midi4's first stem
+    # The melodic stems are TimGM6mb's, sample for sample.
+    np.testing.assert_array_equal(acoustic[1:], plain[1:])
+    # The kit (a bank-0-only soundfont) sounds, and its samples are not TimGM6mb's: the spectra differ.
+    assert rms_db(acoustic[drums]) > -40
+
+    def spectrum(audio: np.ndarray) -> np.ndarray:
+        magnitude = np.abs(np.fft.rfft(audio[0, : 1024 * 80].reshape(-1, 1024), axis=-1)).mean(axis=0)
+        return magnitude / np.linalg.norm(magnitude)
+
+    assert float(spectrum(acoustic[drums]) @ spectrum(plain[drums])) < 0.95
+    with pytest.raises(ConfigError, match="patch set"):
+        get_renderer("freepats.cfg", RATE, 1, drum_soundfont=AVL_KIT.name)

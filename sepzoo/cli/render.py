@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="test", choices=("train", "validation", "test", "all"),
                         help="songs of this split, by a hash of the file name (default test)")
     parser.add_argument("--soundfont", default=None, metavar="SF2", help="soundfont path or name (default TimGM6mb)")
+    parser.add_argument("--drum-soundfont", default=None, metavar="SF2",
+                        help="soundfont that plays the drum kits instead, e.g. Black_Pearl_4_LV2.sf2 (Debian "
+                             "avldrums.lv2-soundfont); default: --soundfont's kits")
     parser.add_argument("--sample-rate", type=int, default=22050, metavar="HZ", help="output rate in Hz (default 22050)")
     parser.add_argument("--channels", type=int, default=1, choices=(1, 2), help="1 = mono (default), 2 = stereo")
     parser.add_argument("--excerpt-seconds", type=float, default=None, metavar="S",
@@ -41,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         split=None if args.split == "all" else args.split,
         sample_rate=args.sample_rate,
         soundfont=args.soundfont,
+        drum_soundfont=args.drum_soundfont,
         channels=args.channels,
         excerpt_seconds=args.excerpt_seconds,
         max_songs=args.max_songs,

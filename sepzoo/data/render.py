@@ -110,13 +110,19 @@ class StemRenderer(BaseStemRenderer):
         soundfont: path or name of a ``.sf2`` file (see :func:`find_soundfont`); ``None`` = TimGM6mb.
         sample_rate: output rate in Hz.
         channels: 1 (mono) or 2 (stereo) output channels.
+        drum_soundfont: another ``.sf2`` that plays every drum kit, e.g. a multi-sampled acoustic kit such as
+            Debian avldrums' ``Black_Pearl_4_LV2.sf2``; ``None`` = ``soundfont``'s kits. Kits missing from it
+            take its bank-128 program 0, or its first melodic-bank preset when it has no bank 128 (single-kit
+            soundfonts often keep their kit there).
     """
 
-    def __init__(self, soundfont: str | Path | None = None, sample_rate: int = 22050, channels: int = 1) -> None:
+    def __init__(self, soundfont: str | Path | None = None, sample_rate: int = 22050, channels: int = 1,
+                 drum_soundfont: str | Path | None = None) -> None:
         import fluidsynth
 
         check_render_settings(sample_rate, channels)
         self.soundfont = find_soundfont(soundfont)
+        self.drum_soundfont = None if drum_soundfont is None else find_soundfont(drum_soundfont)
         self.sample_rate = int(sample_rate)
         self.channels = channels
         self._fluidsynth = fluidsynth
@@ -160,19 +166,31 @@ class StemRenderer(BaseStemRenderer):
 
     def _new_synth(self):
         synth = self._fluidsynth.Synth(samplerate=float(self.sample_rate), **{"synth.dynamic-sample-loading": 1})
-        synth.sfid = synth.sfload(str(self.soundfont))
-        if synth.sfid < 0:
-            synth.delete()
-            raise DataError(f"{self.soundfont}: FluidSynth cannot load this soundfont; pass a valid .sf2 file")
+        synth.sfid = synth.drum_sfid = self._load(synth, self.soundfont)
+        if self.drum_soundfont is not None:
+            synth.drum_sfid = self._load(synth, self.drum_soundfont)
         self._set_interpolation(synth.synth, -1, LINEAR_INTERPOLATION)
         return synth
+
+    @staticmethod
+    def _load(synth, soundfont: Path) -> int:
+        sfid = synth.sfload(str(soundfont))
+        if sfid < 0:
+            synth.delete()
+            raise DataError(f"{soundfont}: FluidSynth cannot load this soundfont; pass a valid .sf2 file")
+        return sfid
 
     def _select_programs(self, synth, batch: list[tuple[int, object]]) -> list[tuple[int, int, int, int, int]]:
         events = []
         for channel, instrument in batch:
-            bank = DRUM_BANK if instrument.is_drum else 0
-            if synth.program_select(channel, synth.sfid, bank, instrument.program) < 0:
-                synth.program_select(channel, synth.sfid, bank, 0)
+            sfid, bank = (synth.drum_sfid, DRUM_BANK) if instrument.is_drum else (synth.sfid, 0)
+            # The named program, else the bank's program 0, else (a separate kit soundfont) its first preset;
+            # looked up first, because a failed program_select prints a FluidSynth error per pass.
+            choices = [(bank, instrument.program), (bank, 0)]
+            if instrument.is_drum and self.drum_soundfont is not None:
+                choices.append((0, 0))
+            chosen = next((c for c in choices if synth.sfpreset_name(sfid, *c) is not None), choices[-1])
+            synth.program_select(channel, sfid, *chosen)
             events.extend(_instrument_events(instrument, channel, self.sample_rate))
         events.sort()
         return events
@@ -222,21 +240,26 @@ def _instrument_events(instrument, channel: int, sample_rate: int) -> list[tuple
     return events
 
 
-_RENDERERS: dict[tuple[str, int, int], BaseStemRenderer] = {}
+_RENDERERS: dict[tuple[str, int, int, str | None], BaseStemRenderer] = {}
 
 
-def get_renderer(soundfont: str | Path | None = None, sample_rate: int = 22050,
-                 channels: int = 1) -> BaseStemRenderer:
-    """The process-wide renderer for these settings (created once, then reused): FluidSynth for a ``.sf2``,
-    TiMidity++ for a patch-set config ``.cfg`` (see :mod:`sepzoo.data.timidity`)."""
-    key = (str(find_soundfont(soundfont)), int(sample_rate), int(channels))
+def get_renderer(soundfont: str | Path | None = None, sample_rate: int = 22050, channels: int = 1,
+                 drum_soundfont: str | Path | None = None) -> BaseStemRenderer:
+    """The process-wide renderer for these settings (created once, then reused): FluidSynth for a ``.sf2``
+    (with ``drum_soundfont`` playing the kits, see :class:`StemRenderer`), TiMidity++ for a patch-set config
+    ``.cfg`` (see :mod:`sepzoo.data.timidity`)."""
+    drums = None if drum_soundfont is None else str(find_soundfont(drum_soundfont))
+    key = (str(find_soundfont(soundfont)), int(sample_rate), int(channels), drums)
     if key not in _RENDERERS:
         if key[0].endswith(".cfg"):
+            if drums is not None:
+                raise ConfigError(f"{drums}: a separate drum soundfont works with FluidSynth .sf2 soundfonts, "
+                                  f"not with the patch set {key[0]}; drop it or render with an .sf2")
             from sepzoo.data.timidity import TimidityRenderer
 
             _RENDERERS[key] = TimidityRenderer(key[0], key[1], key[2])
         else:
-            _RENDERERS[key] = StemRenderer(key[0], key[1], key[2])
+            _RENDERERS[key] = StemRenderer(key[0], key[1], key[2], drums)
     return _RENDERERS[key]
 
 

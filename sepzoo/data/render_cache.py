@@ -67,6 +67,7 @@ def render_corpus(
     *,
     sample_rate: int = 22050,
     soundfont: str | Path | None = None,
+    drum_soundfont: str | Path | None = None,
     channels: int = 1,
     excerpt_seconds: float | None = None,
     max_songs: int | None = None,
@@ -82,6 +83,8 @@ def render_corpus(
         split: ``"train"``, ``"validation"``, ``"test"`` or ``None`` (all songs, written under ``all``).
         sample_rate: Hz.
         soundfont: ``.sf2`` path or name; ``None`` = TimGM6mb.
+        drum_soundfont: ``.sf2`` that plays the drum kits instead (see
+            :class:`~sepzoo.data.render.StemRenderer`); ``None`` = ``soundfont``'s.
         channels: 1 or 2.
         excerpt_seconds: keep only this long an excerpt of each song: the stretch where most stems play
             (see :func:`busiest_window`); ``None`` keeps whole songs.
@@ -101,7 +104,7 @@ def render_corpus(
         split_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(f"{split_dir}: cannot create the output folder ({error.strerror}); pick a writable -o") from None
-    renderer = get_renderer(soundfont, sample_rate, channels)
+    renderer = get_renderer(soundfont, sample_rate, channels, drum_soundfont)
     counts: Counter = Counter()
     bar = tqdm(total=max_songs or len(paths), desc=f"render {split_dir.name}", unit="song", disable=not progress)
     for path in paths:
@@ -129,7 +132,9 @@ def render_corpus(
         bar.update()
     bar.close()
     meta = {"task": task.name, "sources": list(task.sources), "sample_rate": sample_rate, "channels": channels,
-            "soundfont": find_soundfont(soundfont).name, "excerpt_seconds": excerpt_seconds,
+            "soundfont": find_soundfont(soundfont).name,
+            "drum_soundfont": None if drum_soundfont is None else find_soundfont(drum_soundfont).name,
+            "excerpt_seconds": excerpt_seconds,
             "timbre_seed": timbre_seed, **counts}
     (split_dir / "render.json").write_text(json.dumps(meta, indent=2) + "\n")
     return counts
