@@ -112,8 +112,8 @@ class StemRenderer(BaseStemRenderer):
         channels: 1 (mono) or 2 (stereo) output channels.
         drum_soundfont: another ``.sf2`` that plays every drum kit, e.g. a multi-sampled acoustic kit such as
             Debian avldrums' ``Black_Pearl_4_LV2.sf2``; ``None`` = ``soundfont``'s kits. Kits missing from it
-            take its bank-128 program 0, or its first melodic-bank preset when it has no bank 128 (single-kit
-            soundfonts often keep their kit there).
+            take its bank-128 program 0, or its bank-0 program 0 when it has no bank 128 (single-kit
+            soundfonts such as avldrums' keep their kit there).
     """
 
     def __init__(self, soundfont: str | Path | None = None, sample_rate: int = 22050, channels: int = 1,

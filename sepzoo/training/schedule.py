@@ -48,18 +48,16 @@ def phase_over(state: TrainState, schedule: ScheduleSpec) -> bool:
     return state.bad_epochs >= schedule.patience or state.epoch >= phase_end_epoch(state, schedule)
 
 
-def reopen_if_extended(state: TrainState, schedule: ScheduleSpec) -> bool:
-    """Mark a finished run unfinished when its (edited) schedule now asks for more; return whether it did.
+def reopen_if_extended(state: TrainState, schedule: ScheduleSpec) -> None:
+    """Mark a finished run unfinished when its (edited) schedule now asks for more.
 
     More means a fine-tuning phase that a run without ``fine_tune`` skipped, or a higher epoch cap or
     patience for the phase it ended in. The run then goes on from the state its end left: the best weights,
     restored when the phase closed.
     """
-    if not state.finished:
-        return False
-    skipped_fine_tune = state.phase == 0 and schedule.fine_tune
-    state.finished = not (skipped_fine_tune or not phase_over(state, schedule))
-    return not state.finished
+    if state.finished:
+        skipped_fine_tune = state.phase == 0 and schedule.fine_tune
+        state.finished = not (skipped_fine_tune or not phase_over(state, schedule))
 
 
 class ScheduleCallback(keras.callbacks.Callback):
