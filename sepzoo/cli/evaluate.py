@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sepzoo.errors import ConfigError
+
 
 def _positive_int(text: str) -> int:
     try:
@@ -25,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", metavar="S", help="split sub-folder of --root, e.g. test")
     parser.add_argument("--compare", nargs="+", default=[], metavar="MODEL",
                         help="more zoo names or preset folders to score side by side")
+    parser.add_argument("--stems", nargs="+", metavar="NAME=SRC+SRC",
+                        help="score groups of sources, e.g. rhythm=drums+bass harmony=keys+other: references and "
+                             "estimates are the sums of their members' stems")
     parser.add_argument("--out", metavar="DIR", help="write OUT/<method>/<track>.json, summary.json and table.md")
     parser.add_argument("--plot", metavar="PNG", help="write a box plot of per-track SDR by source and method")
     parser.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
@@ -33,13 +38,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate only the first N tracks, by name")
 
 
+def parse_stem_groups(items: list[str] | None) -> dict[str, list[str]] | None:
+    """``["rhythm=drums+bass", ...]`` -> ``{"rhythm": ["drums", "bass"], ...}``; ConfigError when malformed."""
+    if not items:
+        return None
+    groups = {}
+    for item in items:
+        name, _, members = item.partition("=")
+        sources = [source for source in members.split("+") if source]
+        if not name or not sources or name in groups:
+            raise ConfigError(f"--stems {item!r}: write NAME=SOURCE+SOURCE with a new NAME, "
+                              "e.g. rhythm=drums+bass harmony=keys+other")
+        groups[name] = sources
+    return groups
+
+
 def run(args: argparse.Namespace) -> int:
     from sepzoo.evaluation import evaluate, markdown_table, model_estimator, plot_sdr, write_json
 
+    stems = parse_stem_groups(args.stems)
     handles = ([args.model] if args.model else []) + list(args.compare)
-    estimators = [model_estimator(handle) for handle in handles]
-    result = evaluate(args.root, estimators, split=args.split, jobs=args.jobs, max_tracks=args.max_tracks,
-                      progress=sys.stderr.isatty())
+    estimators = [model_estimator(handle, stems) for handle in handles]
+    result = evaluate(args.root, estimators, split=args.split, stems=stems, jobs=args.jobs,
+                      max_tracks=args.max_tracks, progress=sys.stderr.isatty())
     print(markdown_table(result), end="")
     if args.out:
         write_json(result, args.out)

@@ -44,14 +44,19 @@ class Estimator:
     separate: Separate
 
 
-def model_estimator(handle: str) -> Estimator:
-    """An :class:`Estimator` for a zoo model name or preset folder, separating through ``Separator``."""
+def model_estimator(handle: str, stems: Mapping[str, Sequence[str]] | None = None) -> Estimator:
+    """An :class:`Estimator` for a zoo model name or preset folder, separating through ``Separator``.
+
+    ``stems`` groups the model's sources into the stems it is scored on (see ``Separator``), e.g.
+    ``{"rhythm": ["drums", "bass"], "harmony": ["keys", "other"]}``; pass the same groups to :func:`evaluate`.
+    """
     from sepzoo.separator import Separator
     from sepzoo.zoo import load
 
     model = load(handle)
     label = Path(handle).name if os.path.isdir(handle) else handle
-    return Estimator(label, tuple(model.sources), Separator(model).separate)
+    separator = Separator(model, stems=stems)
+    return Estimator(label, separator.sources, separator.separate)
 
 
 def slug(label: str) -> str:
@@ -60,7 +65,8 @@ def slug(label: str) -> str:
 
 
 def evaluate(root: str | os.PathLike, estimators: Sequence[Estimator] = (), *, split: str | None = None,
-             jobs: int = 1, max_tracks: int | None = None, progress: bool = False) -> Evaluation:
+             stems: Mapping[str, Sequence[str]] | None = None, jobs: int = 1, max_tracks: int | None = None,
+             progress: bool = False) -> Evaluation:
     """Score ``estimators`` and the reference methods on every track under ``root``.
 
     Args:
@@ -68,6 +74,10 @@ def evaluate(root: str | os.PathLike, estimators: Sequence[Estimator] = (), *, s
         estimators: Methods to score, all with the same sources; none scores the reference methods on the
             sources the data has.
         split: Sub-folder of ``root`` to evaluate, e.g. ``"test"``.
+        stems: Score groups of the data's sources instead of the sources, e.g. ``{"rhythm": ["drums", "bass"],
+            "harmony": ["keys", "other"]}``: each group's reference is the sum of its members' stems, the
+            reference methods work on those sums, and the estimators must return the group names (see
+            :func:`model_estimator`).
         jobs: Worker processes for scoring (1 scores in a thread beside separation).
         max_tracks: Evaluate only the first ``max_tracks`` tracks (sorted by name).
         progress: Show a tqdm bar on stderr.
@@ -85,6 +95,11 @@ def evaluate(root: str | os.PathLike, estimators: Sequence[Estimator] = (), *, s
     for name, value in (("jobs", jobs), ("max_tracks", max_tracks)):
         if value is not None and value < 1:
             raise ConfigError(f"{name}={value}: must be at least 1")
+    if stems is not None:
+        if sources is not None and set(sources) != set(stems):
+            raise ConfigError(f"stems {', '.join(stems)} but the models return {', '.join(sources)}; "
+                              "build them with model_estimator(handle, stems)")
+        sources = tuple(dict.fromkeys(member for members in stems.values() for member in members))
     test_set = open_test_set(root, split, sources)
     tracks = test_set.tracks[:max_tracks]
     methods = tuple(estimator.label for estimator in estimators) + REFERENCE_METHODS
@@ -94,6 +109,8 @@ def evaluate(root: str | os.PathLike, estimators: Sequence[Estimator] = (), *, s
                                            disable=not progress) as bar:
         for files in tracks:
             track = files.load(test_set.sources)
+            if stems is not None:
+                track = _grouped(track, stems)
             estimates = {estimator.label: _separate(estimator, track) for estimator in estimators}
             pending.append(executor.submit(score_methods, track, estimates))
             if len(pending) >= 2 * jobs:
@@ -102,7 +119,15 @@ def evaluate(root: str | os.PathLike, estimators: Sequence[Estimator] = (), *, s
         while pending:
             results.append(pending.popleft().result())
             bar.update()
-    return Evaluation(test_set.location, test_set.sources, methods, tuple(results))
+    scored = test_set.sources if stems is None else tuple(stems)
+    return Evaluation(test_set.location, scored, methods, tuple(results))
+
+
+def _grouped(track: Track, stems: Mapping[str, Sequence[str]]) -> Track:
+    """``track`` with each group's stem the sum of its members' stems."""
+    grouped = {name: np.sum([track.stems[member] for member in members], axis=0, dtype=np.float32)
+               for name, members in stems.items()}
+    return Track(track.name, track.mixture, grouped, track.sample_rate)
 
 
 def score_methods(track: Track, model_estimates: Mapping[str, Mapping[str, np.ndarray]]) -> TrackResult:
