@@ -317,6 +317,26 @@ def two_stems(sources: Sequence[str], target: str) -> dict[str, list[str]]:
     return {target: [target], f"no_{target}": [source for source in sources if source != target]}
 
 
+def parse_stem_groups(items: Sequence[str] | None) -> dict[str, list[str]] | None:
+    """Command-line stem groups: ``["rhythm=drums+bass", "harmony=keys+other"]`` ->
+    ``{"rhythm": ["drums", "bass"], "harmony": ["keys", "other"]}``; ``None`` for none given.
+
+    Raises:
+        ConfigError: an item is not ``NAME=SOURCE+SOURCE...`` or repeats a name.
+    """
+    if not items:
+        return None
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        name, _, members = item.partition("=")
+        sources = [source for source in members.split("+") if source]
+        if not name or not sources or name in groups:
+            raise ConfigError(f"--stems {item!r}: write NAME=SOURCE+SOURCE with a new NAME, "
+                              "e.g. rhythm=drums+bass harmony=keys+other")
+        groups[name] = sources
+    return groups
+
+
 def _check_stems(model: SeparationModel, stems: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
     """The output stems, one per source by default; raise ConfigError for empty groups or unknown sources."""
     if stems is None:

@@ -77,6 +77,18 @@ def test_two_stems_writes_the_source_and_the_rest(audio_files, loads, tmp_path, 
     assert "(keys, no_keys)" in capsys.readouterr().out
 
 
+def test_stems_writes_sums_of_sources(audio_files, loads, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["separate", str(audio_files["mono_8k"]), "-o", str(out), "--stems", "rhythm=drums+bass", "tune=keys"]
+    assert main(argv) == 0
+    assert files_under(out) == ["mono_8k", "mono_8k/rhythm.wav", "mono_8k/tune.wav"]
+    mixture, _ = read_audio(audio_files["mono_8k"])
+    rhythm = GAINS["drums"] + GAINS["bass"]
+    np.testing.assert_allclose(read_audio(out / "mono_8k" / "rhythm.wav")[0], rhythm * mixture, atol=1e-5)
+    np.testing.assert_allclose(read_audio(out / "mono_8k" / "tune.wav")[0], GAINS["keys"] * mixture, atol=1e-5)
+    assert "(rhythm, tune)" in capsys.readouterr().out
+
+
 def test_format_rate_overlap_plot_and_weights_options(audio_files, loads, tmp_path):
     out = tmp_path / "out"
     argv = ["separate", str(audio_files["mono_192k"]), "-o", str(out), "--format", "flac",
@@ -104,6 +116,8 @@ def test_one_bad_input_stops_everything_before_writing(audio_files, loads, tmp_p
     (["--segment", "-1"], "--segment -1.0: must be a positive"),
     (["--sample-rate", "100"], "output sample rate 100 Hz"),
     (["--two-stems", "vocals"], "two stems around 'vocals': the model's sources are drums, bass, keys, other"),
+    (["--stems", "rhythm"], "--stems 'rhythm': write NAME=SOURCE+SOURCE"),
+    (["--stems", "low=bass+tuba"], "stem 'low': tuba is not a source of model"),
 ])
 def test_bad_options_fail_before_writing(audio_files, loads, tmp_path, capsys, options, message):
     out = tmp_path / "out"

@@ -157,9 +157,6 @@ def test_groups_of_sources_are_scored_on_their_summed_stems(tree):
     assert result.median("equal split", "low", "SDR") == pytest.approx(float(np.median(expected)), abs=0.01)
     with pytest.raises(ConfigError, match="the models return"):
         evaluate(tree, [truth], split="test", stems=groups)
-    with pytest.raises(ConfigError, match="NAME=SOURCE"):
-        evaluate_cli.parse_stem_groups(["rhythm"])
-    assert evaluate_cli.parse_stem_groups(["a=drums+bass", "b=keys"]) == {"a": ["drums", "bass"], "b": ["keys"]}
 
 
 def test_silent_estimate_frames_are_counted(tree):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sepzoo.errors import ConfigError
-
 
 def _positive_int(text: str) -> int:
     try:
@@ -38,23 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate only the first N tracks, by name")
 
 
-def parse_stem_groups(items: list[str] | None) -> dict[str, list[str]] | None:
-    """``["rhythm=drums+bass", ...]`` -> ``{"rhythm": ["drums", "bass"], ...}``; ConfigError when malformed."""
-    if not items:
-        return None
-    groups = {}
-    for item in items:
-        name, _, members = item.partition("=")
-        sources = [source for source in members.split("+") if source]
-        if not name or not sources or name in groups:
-            raise ConfigError(f"--stems {item!r}: write NAME=SOURCE+SOURCE with a new NAME, "
-                              "e.g. rhythm=drums+bass harmony=keys+other")
-        groups[name] = sources
-    return groups
-
-
 def run(args: argparse.Namespace) -> int:
     from sepzoo.evaluation import evaluate, markdown_table, model_estimator, plot_sdr, write_json
+    from sepzoo.separator import parse_stem_groups
 
     stems = parse_stem_groups(args.stems)
     handles = ([args.model] if args.model else []) + list(args.compare)

@@ -33,16 +33,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlap", type=float, default=0.25, metavar="FRACTION",
                         help="share of each output window overlapped by the next, in [0, 1) (default: 0.25)")
     parser.add_argument("--plot", action="store_true", help="also write spectrogram.png per input")
-    parser.add_argument("--two-stems", metavar="SOURCE",
+    groups = parser.add_mutually_exclusive_group()
+    groups.add_argument("--two-stems", metavar="SOURCE",
                         help="write only SOURCE and no_SOURCE, the sum of every other source (e.g. drums: a "
                              "drum track and a drumless one)")
+    groups.add_argument("--stems", nargs="+", metavar="NAME=SRC+SRC",
+                        help="write sums of sources instead, e.g. rhythm=drums+bass harmony=keys+other")
     parser.add_argument("--weights", default="pretrained", metavar="pretrained|none|PATH",
                         help="shipped weights (default), none for random initialisation, or a preset handle")
 
 
 def run(args: argparse.Namespace) -> int:
     from sepzoo.audio_io import check_output_rate, validate_audio
-    from sepzoo.separator import Separator, two_stems
+    from sepzoo.separator import Separator, parse_stem_groups, two_stems
     from sepzoo.zoo import load
 
     if args.sample_rate is not None:
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     model = load(args.model, weights=None if args.weights == "none" else args.weights)
     segment = None if args.segment is None else max(1, round(args.segment * model.sample_rate))
     interactive = sys.stderr.isatty()
-    stems = two_stems(model.sources, args.two_stems) if args.two_stems else None
+    stems = two_stems(model.sources, args.two_stems) if args.two_stems else parse_stem_groups(args.stems)
     separator = Separator(model, segment_samples=segment, overlap=args.overlap, progress=interactive, stems=stems)
     _prepare_output(args.output)
     for info in tqdm(infos, unit="file", disable=not interactive or len(infos) == 1, file=sys.stderr):
