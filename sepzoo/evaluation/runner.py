@@ -96,6 +96,7 @@ def evaluate(root: str | os.PathLike, estimators: Sequence[Estimator] = (), *, s
         if value is not None and value < 1:
             raise ConfigError(f"{name}={value}: must be at least 1")
     if stems is not None:
+        stems = {name: [members] if isinstance(members, str) else list(members) for name, members in stems.items()}
         if sources is not None and set(sources) != set(stems):
             raise ConfigError(f"stems {', '.join(stems)} but the models return {', '.join(sources)}; "
                               "build them with model_estimator(handle, stems)")
