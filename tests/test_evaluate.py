@@ -141,11 +141,11 @@ def test_equal_split_beats_the_mixture_and_the_oracle_beats_both(result):
 def test_groups_of_sources_are_scored_on_their_summed_stems(tree):
     groups = {"low": ["bass", "drums"], "keys": "keys"}  # one source may be named without a list
     truth = true_stems(tree)
-    def summed_truth(mixture, rate):
+    def grouped(mixture, rate):
         stems = truth.separate(mixture, rate)
         return {"low": stems["bass"] + stems["drums"], "keys": stems["keys"]}
 
-    summed_truth = Estimator("truth", tuple(groups), summed_truth)
+    summed_truth = Estimator("truth", tuple(groups), grouped)
     result = evaluate(tree, [summed_truth], split="test", stems=groups)
     assert result.sources == ("low", "keys")
     assert result.median("truth", "low", "SDR") > result.median("equal split", "low", "SDR") + 40
