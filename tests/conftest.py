@@ -16,6 +16,14 @@ import soundfile as sf  # noqa: E402
 from sepzoo.models.base import SeparationModel  # noqa: E402
 
 
+def average_spectrum(audio: np.ndarray, frame: int = 1024) -> np.ndarray:
+    """Unit-norm mean magnitude spectrum of 1-D ``audio`` over whole ``frame``-sample frames: the dot product of
+    two is their timbre's cosine similarity (1.0 = same spectral balance)."""
+    frames = audio[: len(audio) // frame * frame].reshape(-1, frame)
+    magnitude = np.abs(np.fft.rfft(frames, axis=-1)).mean(axis=0)
+    return magnitude / (np.linalg.norm(magnitude) + 1e-12)
+
+
 def tone(sample_rate: int, seconds: float, channels: int = 1, seed: int = 0) -> np.ndarray:
     """A float32 ``(channels, samples)`` test signal: a few sines below 3 kHz (band-limited for any rate
     >= 8 kHz) plus quiet noise, peak below 0.9."""

@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import soundfile as sf
+from conftest import average_spectrum
 
 from sepzoo.data.compose import compose_demo_song
 from sepzoo.data.render_cache import render_corpus
@@ -48,11 +49,6 @@ def test_vary_programs_keeps_every_instrument_in_its_stem():
     assert [i.program for i in again.instruments] == [i.program for i in once.instruments]
 
 
-def spectrum(audio: np.ndarray) -> np.ndarray:
-    magnitude = np.abs(np.fft.rfft(audio[: len(audio) // 1024 * 1024].reshape(-1, 1024), axis=-1)).mean(axis=0)
-    return magnitude / (np.linalg.norm(magnitude) + 1e-12)
-
-
 def test_varied_render_changes_timbre_and_keeps_stems_apart(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -72,7 +68,7 @@ def test_varied_render_changes_timbre_and_keeps_stems_apart(tmp_path):
         if silent_a:
             continue
         # Other instruments: the average magnitude spectra differ (cosine similarity; 1.0 = same timbre).
-        if float(spectrum(a) @ spectrum(b)) < 0.97:
+        if float(average_spectrum(a) @ average_spectrum(b)) < 0.97:
             changed += 1
     assert changed >= 3
     mixture = sf.read(tmp_path / "varied" / "all" / "tune" / "mixture.wav", dtype="float32")[0]
