@@ -57,7 +57,7 @@ def reopen_if_extended(state: TrainState, schedule: ScheduleSpec) -> None:
     """
     if state.finished:
         skipped_fine_tune = state.phase == 0 and schedule.fine_tune
-        state.finished = not (skipped_fine_tune or not phase_over(state, schedule))
+        state.finished = phase_over(state, schedule) and not skipped_fine_tune
 
 
 class ScheduleCallback(keras.callbacks.Callback):
