@@ -189,7 +189,7 @@ class StemRenderer(BaseStemRenderer):
             choices = [(bank, instrument.program), (bank, 0)]
             if instrument.is_drum and self.drum_soundfont is not None:
                 choices.append((0, 0))
-            chosen = next((c for c in choices if synth.sfpreset_name(sfid, *c) is not None), choices[-1])
+            chosen = next((c for c in choices if synth.sfpreset_name(sfid, *c) is not None), choices[0])
             synth.program_select(channel, sfid, *chosen)
             events.extend(_instrument_events(instrument, channel, self.sample_rate))
         events.sort()
