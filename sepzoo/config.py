@@ -73,6 +73,9 @@ class DataSpec:
     remix_pool: int = _spec(256, doc="examples held to draw remix stems from", minimum=1)
     eq_db: float = _spec(0.0, doc="largest boost or cut of the random per-stem EQ of training examples, dB "
                                    "(0 = off)", minimum=0.0)
+    speed_change: float = _spec(0.0, doc="largest relative speed change of each stem of training examples, "
+                                         "resampled on its own (0.06 = about a semitone and 6% tempo; 0 = off)",
+                                minimum=0.0, maximum=0.25)
     vary_timbre: bool = _spec(False, doc="re-voice training songs with other programs of the same GM families and "
                                           "random drum kits as they are rendered (kind midi)")
     validation_paths: tuple[str, ...] = _spec((), doc="rendered trees of the validation split when they differ from "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +23,25 @@ def average_spectrum(audio: np.ndarray, frame: int = 1024) -> np.ndarray:
     frames = audio[: len(audio) // frame * frame].reshape(-1, frame)
     magnitude = np.abs(np.fft.rfft(frames, axis=-1)).mean(axis=0)
     return magnitude / (np.linalg.norm(magnitude) + 1e-12)
+
+
+def rendered_noise_tree(root: Path, sources: list[str], seconds: float, seed: int, songs: int = 1) -> Path:
+    """A minimal ``sepzoo render`` tree: train/ and validation/ with ``songs`` noise songs each, 8 kHz mono.
+
+    Song ``k``'s stems are uniform noise of peak ``0.05 * (k + 1)``, so an example tells its song by level.
+    """
+    rng = np.random.default_rng(seed)
+    for split in ("train", "validation"):
+        for index in range(songs):
+            song = root / split / f"song_{seed}_{index}"
+            song.mkdir(parents=True)
+            peak = 0.05 * (index + 1)
+            stems = rng.uniform(-peak, peak, (len(sources), int(8000 * seconds))).astype(np.float32)
+            for name, stem in zip(sources, stems):
+                sf.write(song / f"{name}.wav", stem, 8000, subtype="FLOAT")
+            sf.write(song / "mixture.wav", stems.sum(axis=0), 8000, subtype="FLOAT")
+        (root / split / "render.json").write_text(json.dumps({"sources": sources, "sample_rate": 8000, "channels": 1}))
+    return root
 
 
 def tone(sample_rate: int, seconds: float, channels: int = 1, seed: int = 0) -> np.ndarray:

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import rendered_noise_tree
+
 from sepzoo.config import ScheduleSpec, load_config
 from sepzoo.training.checkpoint import OPTIMIZER, STATE, TrainState, latest_checkpoint
 from sepzoo.training.schedule import phase_over, record_validation
@@ -49,33 +51,12 @@ def test_schedule_stops_after_patience_and_counts_best():
     assert phase_over(capped, ScheduleSpec(patience=5, max_epochs=10, fine_tune_max_epochs=3))
 
 
-def _rendered_tree(root: Path, sources: list[str], seconds: float, seed: int, songs: int = 1) -> Path:
-    """A minimal ``sepzoo render`` tree: train/ and validation/ with ``songs`` noise songs each, 8 kHz mono.
-
-    Song ``k``'s stems are uniform noise of peak ``0.05 * (k + 1)``, so an example tells its song by level.
-    """
-    import soundfile as sf
-
-    rng = np.random.default_rng(seed)
-    for split in ("train", "validation"):
-        for index in range(songs):
-            song = root / split / f"song_{seed}_{index}"
-            song.mkdir(parents=True)
-            peak = 0.05 * (index + 1)
-            stems = rng.uniform(-peak, peak, (len(sources), int(8000 * seconds))).astype(np.float32)
-            for name, stem in zip(sources, stems):
-                sf.write(song / f"{name}.wav", stem, 8000, subtype="FLOAT")
-            sf.write(song / "mixture.wav", stems.sum(axis=0), 8000, subtype="FLOAT")
-        (root / split / "render.json").write_text(json.dumps({"sources": sources, "sample_rate": 8000, "channels": 1}))
-    return root
-
-
 def test_cache_source_interleaves_trees_endlessly_and_validation_is_fixed(tmp_path):
     from sepzoo.config import config_from_dict
     from sepzoo.training.data import TRAIN, VALIDATION, make_source
 
     sources = ["low", "mid", "high"]
-    trees = [_rendered_tree(tmp_path / f"tree{i}", sources, seconds=0.5, seed=i) for i in range(2)]
+    trees = [rendered_noise_tree(tmp_path / f"tree{i}", sources, seconds=0.5, seed=i) for i in range(2)]
     raw = load_config(TINY).to_dict()
     raw["data"].update(kind="cache", paths=[str(t) for t in trees], options={"dominance_db": None})
     config = config_from_dict(raw, str(tmp_path / "cache.yaml"))
@@ -95,14 +76,14 @@ def test_fixed_validation_examples_span_the_songs(tmp_path):
     from sepzoo.training.data import VALIDATION, make_source
 
     sources = ["low", "mid", "high"]
-    tree = _rendered_tree(tmp_path / "tree", sources, seconds=0.5, seed=0, songs=8)  # 7 chunks per song
+    tree = rendered_noise_tree(tmp_path / "tree", sources, seconds=0.5, seed=0, songs=8)  # 7 chunks per song
     raw = load_config(TINY).to_dict()
     raw["data"].update(kind="cache", paths=[str(tree)], validation_examples=8, options={"dominance_db": None})
     examples = list(itertools.islice(make_source(config_from_dict(raw, str(tmp_path / "c.yaml")), VALIDATION, 3), 8))
     songs = {int(round(np.abs(stems).max() / 0.05)) for _, stems in examples}
     assert songs == set(range(1, 9))  # one example from each of the 8 songs, not 7 + 1 from the first two
 
-    other = _rendered_tree(tmp_path / "other", sources, seconds=0.5, seed=1, songs=2)
+    other = rendered_noise_tree(tmp_path / "other", sources, seconds=0.5, seed=1, songs=2)
     raw["data"]["validation_paths"] = [str(other)]
     config = config_from_dict(raw, str(tmp_path / "c.yaml"))
     assert [s.parent.parent for s in make_source(config, VALIDATION, 3).paths] == [other] * 2

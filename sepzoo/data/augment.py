@@ -1,4 +1,4 @@
-"""Training-only augmentation of an example source: cross-song remixing, then random per-stem EQ."""
+"""Training-only augmentation of an example source: per-stem speed change, cross-song remixing, per-stem EQ."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import numpy as np
 from sepzoo.data.chunks import Example, mix_within_full_scale
 from sepzoo.data.equalize import random_equalizer
 from sepzoo.data.remix import remix_examples
+from sepzoo.data.speed import random_speed
 
 
 class AugmentedSource:
-    """A source whose examples are remixed (:func:`~sepzoo.data.remix.remix_examples`) and equalised
-    (:func:`~sepzoo.data.equalize.random_equalizer`); every other attribute is the wrapped source's.
+    """A source whose examples are sped up or slowed down per stem (:func:`~sepzoo.data.speed.random_speed`),
+    remixed (:func:`~sepzoo.data.remix.remix_examples`) and equalised
+    (:func:`~sepzoo.data.equalize.random_equalizer`), in that order; every other attribute is the wrapped
+    source's.
 
     Args:
         source: a re-iterable example source (``sources``, ``example_shapes``, ...).
@@ -23,21 +26,39 @@ class AugmentedSource:
         remix: share of examples remixed across songs, in [0, 1] (0 = off).
         remix_pool: examples held to draw remix stems from.
         eq_db: largest boost or cut of each random EQ filter, dB (0 = off).
+        speed_change: largest relative speed change of each stem, e.g. 0.06 (0 = off). The wrapped source's
+            examples must then be ``input_samples(example_samples, speed_change)`` long
+            (:func:`~sepzoo.data.speed.input_samples`); they come out ``example_samples`` long.
+        example_samples: length of the examples served, samples (needed with ``speed_change``).
     """
 
     def __init__(self, source: Any, seed: int, sample_rate: int, *, remix: float = 0.0, remix_pool: int = 256,
-                 eq_db: float = 0.0) -> None:
+                 eq_db: float = 0.0, speed_change: float = 0.0, example_samples: int | None = None) -> None:
+        if speed_change > 0 and example_samples is None:
+            raise ValueError("speed_change needs example_samples, the length of the examples served")
         self.source, self.seed, self.sample_rate = source, seed, sample_rate
         self.remix, self.remix_pool, self.eq_db = remix, remix_pool, eq_db
+        self.speed_change, self.example_samples = speed_change, example_samples
 
     def __getattr__(self, name: str) -> Any:
         if name == "source":  # not set yet (e.g. while unpickling): no delegation loop
             raise AttributeError(name)
         return getattr(self.source, name)
 
+    @property
+    def example_shapes(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """``((samples, channels), (samples, n_sources * channels))`` of the examples served."""
+        (samples, channels), (_, stem_columns) = self.source.example_shapes
+        samples = self.example_samples if self.speed_change > 0 else samples
+        return (samples, channels), (samples, stem_columns)
+
     def __iter__(self) -> Iterator[Example]:
         rng = np.random.default_rng([self.seed, 0x5EB])
         examples = iter(self.source)
+        if self.speed_change > 0:
+            examples = (mix_within_full_scale(random_speed(stems, mixture.shape[1], rng, self.speed_change,
+                                                           self.example_samples), mixture.shape[1])
+                        for mixture, stems in examples)
         if self.remix > 0:
             examples = remix_examples(examples, rng, self.remix, self.remix_pool)
         if self.eq_db <= 0:

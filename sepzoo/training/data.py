@@ -46,12 +46,22 @@ def make_source(config: TrainConfig, split: str, seed: int) -> Any:
     if tuple(source.sources) != tuple(data.sources):
         raise ConfigError(f"{config.path}: data.sources: {list(data.sources)} but the {data.kind} source gives "
                           f"{list(source.sources)}; list those names in that order")
-    if split != TRAIN or (data.remix == 0 and data.eq_db == 0):
+    if split != TRAIN or (data.remix == 0 and data.eq_db == 0 and data.speed_change == 0):
         return source
     from sepzoo.data.augment import AugmentedSource
 
     return AugmentedSource(source, seed, data.sample_rate, remix=data.remix, remix_pool=data.remix_pool,
-                           eq_db=data.eq_db)
+                           eq_db=data.eq_db, speed_change=data.speed_change, example_samples=data.context_samples)
+
+
+def source_samples(data: DataSpec, split: str) -> int:
+    """Length of the examples a source cuts, samples: ``context_samples``, plus the margin that a training
+    speed change (``data.speed_change``) resamples away."""
+    if split != TRAIN or data.speed_change == 0:
+        return data.context_samples
+    from sepzoo.data.speed import input_samples
+
+    return input_samples(data.context_samples, data.speed_change)
 
 
 def _tone_source(config: TrainConfig, split: str, seed: int) -> Any:
@@ -60,7 +70,7 @@ def _tone_source(config: TrainConfig, split: str, seed: int) -> Any:
     data = config.data
     offset = _VALIDATION_SEED_OFFSET if split == VALIDATION else 0
     try:
-        return ToneSource(data.sources, data.sample_rate, data.context_samples, data.channels,
+        return ToneSource(data.sources, data.sample_rate, source_samples(data, split), data.channels,
                           seed=seed + offset, **data.options)
     except TypeError as error:
         raise ConfigError(f"{config.path}: data.options: {error}; see sepzoo.data.tones.ToneSource") from None
@@ -81,7 +91,7 @@ def _midi_source(config: TrainConfig, split: str, seed: int) -> Any:
     per_split = {"gain_range": None, "fresh_each_pass": False} if split == VALIDATION else {}
     try:
         return MidiChunkSource(files, task=data.task or "midi4", split=split, sample_rate=data.sample_rate,
-                               chunk_samples=data.context_samples, channels=data.channels, seed=seed,
+                               chunk_samples=source_samples(data, split), channels=data.channels, seed=seed,
                                reuse_factor=data.reuse_factor, vary_timbre=data.vary_timbre and split == TRAIN,
                                repeat=True, **{**per_split, **data.options})
     except TypeError as error:
@@ -140,7 +150,7 @@ def _cache_source(config: TrainConfig, split: str, seed: int) -> RenderedTrees:
         raise ConfigError(f"{config.path}: data.{key}: {', '.join(missing)} is not a rendered split; "
                           f"render it with `sepzoo render ... --split {split}`")
     if split == TRAIN:
-        return RenderedTrees(split_dirs, data.sources, data.context_samples, seed, None,
+        return RenderedTrees(split_dirs, data.sources, source_samples(data, split), seed, None,
                              {"shuffle": True, "gain_range": (0.7, 1.0), **data.options})
     return RenderedTrees(split_dirs, data.sources, data.context_samples, seed, 1,
                          {**data.options, **_spread_over_songs(split_dirs, data)})
@@ -165,6 +175,8 @@ def describe_source(config: TrainConfig, source: Any) -> str:
     augmentation = (f"; {config.data.remix:.0%} of examples remixed from stems of different songs "
                     f"(pool {config.data.remix_pool})" if config.data.remix else "")
     augmentation += f"; random per-stem EQ up to ±{config.data.eq_db:g} dB" if config.data.eq_db else ""
+    augmentation += (f"; each stem resampled to a random speed within ±{config.data.speed_change:.0%}"
+                     if config.data.speed_change else "")
     augmentation += "; songs re-voiced with random programs of their GM families" if config.data.vary_timbre else ""
     describe = getattr(source, "describe", None)
     if callable(describe):
