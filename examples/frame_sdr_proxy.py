@@ -5,6 +5,7 @@ Usage::
     python examples/frame_sdr_proxy.py runs/lightweight_aspp_freepats                # the run's best.npz
     python examples/frame_sdr_proxy.py runs/X --checkpoint runs/X/checkpoints/step-...  # its weight average
     python examples/frame_sdr_proxy.py runs/X --weights other.npz --root renders/fluidr3_test
+    python examples/frame_sdr_proxy.py --preset lightweight_aspp                      # a zoo name or preset
 
 For each source: SDR in dB of every 1 s frame whose reference is not silent, ``10 log10(|s|^2 / |s - ŝ|^2)``,
 median over frames, then median over tracks, for the model and for the equal split (mixture / number of
@@ -66,12 +67,15 @@ def load_run_model(run: Path, weights: Path | None, checkpoint: Path | None):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("run", type=Path, help="training run folder (holds config.yaml and best.npz)")
+    parser.add_argument("run", type=Path, nargs="?", help="training run folder (holds config.yaml and best.npz)")
+    parser.add_argument("--preset", help="score this zoo name, handle or preset folder instead of a run")
     parser.add_argument("--weights", type=Path, help="model-order .npz instead of the run's best.npz")
     parser.add_argument("--checkpoint", type=Path, help="score this checkpoint's weight average (ema_momentum)")
     parser.add_argument("--root", default="renders/fluidr3_test", help="rendered test tree (default: %(default)s)")
     args = parser.parse_args()
-    model = load_run_model(args.run, args.weights, args.checkpoint)
+    if (args.run is None) == (args.preset is None):
+        parser.error("give a run folder or --preset, not both")
+    model = sepzoo.load(args.preset) if args.preset else load_run_model(args.run, args.weights, args.checkpoint)
     separator = Separator(model)
     test_set = open_test_set(args.root)
     scores: dict[str, tuple[list[float], list[float]]] = {source: ([], []) for source in test_set.sources}
