@@ -2,8 +2,8 @@
 
 Playing a sample faster raises its pitch and moves its resonances up by the same ratio, which is what makes
 one soundfont's piano or bass sound unlike another's. Resampling every stem on its own draws new instrument
-"sizes" and new tempo relations for every example. Each speed is taken as a ratio of integers near 128 so
-that a polyphase filter resamples a 16 384-sample stem in about half a millisecond.
+"sizes" and new tempo relations for every example. Each speed is rounded to a fraction with a denominator
+of at most 128, so that a polyphase filter resamples a 16 384-sample stem in about half a millisecond.
 """
 
 from __future__ import annotations
