@@ -23,6 +23,14 @@ VENV="${SEPZOO_VENV:-.venv}"
 STAMP="$VENV/.sepzoo-installed"
 WANT="$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+    # The install (TensorFlow, JAX, their wheels unpacked) needs about 2.5 GB; pip's own OSError when the
+    # disk fills half-way is unreadable, so check first.
+    NEED_KB=$((4 * 1024 * 1024))
+    free_kb="$(df -Pk "$VENV" | awk 'NR == 2 {print $4}')"
+    if [ "$free_kb" -lt "$NEED_KB" ]; then
+        echo "setup: only $((free_kb / 1024)) MB free on the disk holding $VENV; the install needs 4096 MB, free some space and run again" >&2
+        exit 1
+    fi
     echo "setup: installing sepzoo and its dependencies into $VENV" >&2
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -e ".[tf-cpu,jax,midi,musdb,codec,dev]"
