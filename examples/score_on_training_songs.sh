@@ -16,6 +16,10 @@ for font in timgm:renders/full/timgm fluidr3:renders/indomain/fluidr3; do
     mkdir "$work/$tag"
     for corpus in freedoom openmsx; do
         songs="${font#*:}_$corpus/train"
+        if [ ! -d "$songs" ]; then
+            echo "score_on_training_songs: $songs is missing; render it first (see the header of $0)" >&2
+            exit 1
+        fi
         for song in $(find "$songs" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | head -8); do
             ln -s "$PWD/$songs/$song" "$work/$tag/$song"
         done
