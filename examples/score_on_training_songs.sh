@@ -5,10 +5,11 @@
 # examples/render_midi4_trees.sh) and with FluidR3_GM (the test soundfont; renders/indomain/fluidr3_*, from
 # examples/train_lightweight_aspp_fluidr3_in_domain.sh). If the gains over the equal split stay short of the
 # targets even here, neither the unseen songs nor the unseen sounds of the test split are what holds the
-# model back. Usage: examples/score_on_training_songs.sh [PRESET]
+# model back. Usage: examples/score_on_training_songs.sh [what to score, as frame_sdr_proxy.py takes it]
+# (default: --preset lightweight_aspp), e.g. examples/score_on_training_songs.sh runs/X --checkpoint runs/X/checkpoints/step-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
-preset="${1:-lightweight_aspp}"
+[ "$#" -gt 0 ] || set -- --preset lightweight_aspp
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for font in timgm:renders/full/timgm fluidr3:renders/indomain/fluidr3; do
@@ -25,5 +26,5 @@ for font in timgm:renders/full/timgm fluidr3:renders/indomain/fluidr3; do
         done
     done
     echo "== $tag: songs of the train split"
-    .venv/bin/python examples/frame_sdr_proxy.py --preset "$preset" --root "$work/$tag"
+    .venv/bin/python examples/frame_sdr_proxy.py "$@" --root "$work/$tag"
 done
