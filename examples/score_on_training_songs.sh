@@ -10,17 +10,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$#" -gt 0 ] || set -- --preset lightweight_aspp
+FONTS="timgm:renders/full/timgm fluidr3:renders/indomain/fluidr3"
+for font in $FONTS; do  # every tree is checked before any scoring starts
+    for corpus in freedoom openmsx; do
+        if [ ! -d "${font#*:}_$corpus/train" ]; then
+            echo "score_on_training_songs: ${font#*:}_$corpus/train is missing; render it first (see the header of $0)" >&2
+            exit 1
+        fi
+    done
+done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for font in timgm:renders/full/timgm fluidr3:renders/indomain/fluidr3; do
+for font in $FONTS; do
     tag="${font%%:*}"
     mkdir "$work/$tag"
     for corpus in freedoom openmsx; do
         songs="${font#*:}_$corpus/train"
-        if [ ! -d "$songs" ]; then
-            echo "score_on_training_songs: $songs is missing; render it first (see the header of $0)" >&2
-            exit 1
-        fi
         for song in $(find "$songs" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | head -8); do
             ln -s "$PWD/$songs/$song" "$work/$tag/$song"
         done

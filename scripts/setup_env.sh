@@ -28,7 +28,7 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     NEED_KB=$((4 * 1024 * 1024))
     free_kb="$(df -Pk "$VENV" | awk 'NR == 2 {print $4}')"
     if [ "$free_kb" -lt "$NEED_KB" ]; then
-        echo "setup: only $((free_kb / 1024)) MB free on the disk holding $VENV; the install needs 4096 MB, free some space and run again" >&2
+        echo "setup: only $((free_kb / 1024)) MB free on the disk holding $VENV; the install needs $((NEED_KB / 1024)) MB, free some space and run again" >&2
         exit 1
     fi
     echo "setup: installing sepzoo and its dependencies into $VENV" >&2
