@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sepzoo.data.compose import compose_demo_song
+from sepzoo.data.midi.compose import compose_demo_song
 from sepzoo.data.midi import MidiChunkSource
-from sepzoo.data.splits import list_midi_files
+from sepzoo.data.midi.splits import list_midi_files
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "midi" / "freedoom"
 RATE, CHUNK = 22050, 16384

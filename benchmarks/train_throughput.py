@@ -24,12 +24,12 @@ def main() -> None:
 
     from sepzoo.config import load_config
     from sepzoo.train import _compile, build_model
-    from sepzoo.training.data import TRAIN, make_dataset, make_source
+    from sepzoo.training.data import TRAIN, make_dataset, make_split_source
 
     config = load_config(args.config, args.overrides)
     model = build_model(config)
     _compile(model, config)
-    source = make_source(config, TRAIN, config.seed)
+    source = make_split_source(config, TRAIN, config.seed)
     dataset = make_dataset(source, config.batch_size, model.context_samples, model.target_samples,
                            shuffle_buffer=config.data.shuffle_buffer)
     batches = list(dataset.take(args.steps + 2).as_numpy_iterator())

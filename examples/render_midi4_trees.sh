@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Renders the midi4 trees the soundfont-gap and timbre-variation experiments train and validate on:
+# Renders the midi4 stem trees zoo_configs/lightweight_aspp_midi4.yaml trains and validates on
+# (examples/train_lightweight_aspp_midi4.sh calls it with FONTS and VARY_SEEDS set):
 # - train split (90 s excerpts) and validation split (20 s) of Freedoom, OpenMSX and freedoom_history with
 #   each sample set of FONTS (default TimGM6mb and sf_GMbank; add freepats:freepats.cfg for TiMidity++ with
 #   FreePats): renders/full/<tag>_<corpus>;

@@ -5,13 +5,35 @@ import sepzoo
 model = sepzoo.load("lightweight_aspp")                # shipped weights, 22.05 kHz, 4 stems
 stems = sepzoo.separate("song.wav", model=model)        # {"drums": (channels, samples), ...}
 ```
+
+Importing sepzoo registers every zoo model, layer and loss class with Keras, so a ``.keras`` file saved from
+a sepzoo model loads with plain ``keras.saving.load_model`` in a fresh process. Keras itself takes seconds
+to import, so the classes are registered the moment Keras is imported (at once if it already is), not
+before: ``sepzoo --help`` and the hub stay fast.
 """
 
-from sepzoo.errors import SepzooError
-from sepzoo.preset import load_preset, save_preset
-from sepzoo.zoo import list_models, load, register_preset
+import importlib
+import sys
 
-__version__ = "0.1.0"
+import wrapt
+
+from sepzoo.errors import SepzooError
+from sepzoo.zoo import list_models, load, load_preset, publish, save_preset
+
+__version__ = "0.2.0"
+
+_KERAS_CLASSES = ("sepzoo.models", "sepzoo.losses")
+
+
+def _register_keras_classes(_keras_module=None) -> None:
+    for module in _KERAS_CLASSES:
+        importlib.import_module(module)
+
+
+if "keras" in sys.modules:
+    _register_keras_classes()
+else:
+    wrapt.register_post_import_hook(_register_keras_classes, "keras")
 
 
 def __getattr__(name):
@@ -29,7 +51,7 @@ __all__ = [
     "list_models",
     "load",
     "load_preset",
-    "register_preset",
+    "publish",
     "save_preset",
     "separate",
     "__version__",

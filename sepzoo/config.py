@@ -30,11 +30,10 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from sepzoo.data.sources import check_options, source_kinds
 from sepzoo.errors import ConfigError
 
 STRATEGIES = ("default", "mirrored", "multiworker", "jax_data_parallel")
-DATA_KINDS = ("tones", "midi", "cache", "musdb")
-LOSSES = ("mse", "mae", "snr", "spectral", "spectral+mae", "difference+mae")
 OPTIMISERS = ("adam",)
 
 
@@ -58,16 +57,18 @@ class ModelSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class DataSpec:
-    """Where training examples come from and their shape."""
+    """Where training examples come from and their shape.
 
-    kind: str = _spec(doc="example source", choices=DATA_KINDS)
+    ``kind`` names an example source registered in :mod:`sepzoo.data.sources` (``tones``, ``midi``,
+    ``stem_tree``, ...) and ``options`` holds that kind's own options (``paths``, ``validation_paths``,
+    ``task``, ...), which the source checks; the other keys apply to every kind.
+    """
+
+    kind: str = _spec(doc="example source registered in sepzoo.data.sources, e.g. tones, midi, stem_tree")
     sources: tuple[str, ...] = _spec(doc="source names, in model output order")
     sample_rate: int = _spec(doc="Hz", minimum=1)
     channels: int = _spec(1, doc="audio channels (1 = mono)", minimum=1)
     context_samples: int = _spec(doc="model input window, samples", minimum=1)
-    task: str | None = _spec(None, doc="named task of the source, e.g. midi4")
-    paths: tuple[str, ...] = _spec((), doc="input folders or files, relative to the config file")
-    reuse_factor: int = _spec(1, doc="times a rendered chunk may be reused", minimum=1)
     remix: float = _spec(0.0, doc="share of training examples remixed from stems of different songs",
                          minimum=0.0, maximum=1.0)
     remix_pool: int = _spec(256, doc="examples held to draw remix stems from", minimum=1)
@@ -76,27 +77,22 @@ class DataSpec:
     speed_change: float = _spec(0.0, doc="largest relative speed change of each stem of training examples, "
                                          "resampled on its own (0.06 = about a semitone and 6% tempo; 0 = off)",
                                 minimum=0.0, maximum=0.25)
-    vary_timbre: bool = _spec(False, doc="re-voice training songs with other programs of the same GM families and "
-                                          "random drum kits as they are rendered (kind midi)")
-    validation_paths: tuple[str, ...] = _spec((), doc="rendered trees of the validation split when they differ from "
-                                              "paths, relative to the config file")
     validation_examples: int = _spec(64, doc="fixed validation examples scored each epoch", minimum=1)
     shuffle_buffer: int = _spec(0, doc="tf.data shuffle buffer, examples (0 = off)", minimum=0)
-    options: dict[str, Any] = _spec({}, doc="extra keyword arguments of the example source")
+    options: dict[str, Any] = _spec({}, doc="the kind's own options (paths relative to the config file), e.g. "
+                                            "{paths: [...], task: midi4}")
 
 
 @dataclass(frozen=True, kw_only=True)
 class LossSpec:
-    """Training loss over all sources (see :mod:`sepzoo.losses`)."""
+    """Training loss over all sources: a name registered in :mod:`sepzoo.losses` and its keyword arguments.
 
-    name: str = _spec("mse", doc="loss", choices=LOSSES)
-    spectral_weight: float = _spec(1.0, doc="weight of the spectral term", minimum=0.0)
-    difference_weight: float = _spec(0.1, doc="weight of the difference term", minimum=0.0)
-    fft_size: int = _spec(512, doc="STFT frame, samples", minimum=2)
-    hop_size: int = _spec(128, doc="STFT hop, samples", minimum=1)
-    snr_max_db: float = _spec(30.0, doc="snr loss: SNR above which a source earns nothing more, dB", minimum=0.0)
-    snr_floor_db: float = _spec(-30.0, doc="snr loss: energy floor relative to the mixture, dB")
-    snr_silent_weight: float = _spec(0.0, doc="snr loss: weight of sources silent in an example", minimum=0.0)
+    ``name`` and ``kwargs`` are checked against the loss registry when the config is validated (see
+    ``sepzoo.losses.list_losses`` and ``loss_options``); ``channels`` comes from the data section.
+    """
+
+    name: str = _spec("mse", doc="a registered loss, e.g. mse, mae, snr, spectral, spectral+mae, difference+mae")
+    kwargs: dict[str, Any] = _spec({}, doc="keyword arguments of that loss, e.g. {snr_max_db: 30.0}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,11 +271,10 @@ def _build(cls: type, raw: Any, prefix: str, errors: list[str]) -> Any:
 def _cross_checks(config: TrainConfig) -> list[str]:
     """Rules that span several keys."""
     errors = []
-    if config.data.kind in ("midi", "cache", "musdb") and not config.data.paths:
-        errors.append(f"data.paths: empty; data.kind {config.data.kind} needs at least one folder or file")
-    if config.data.vary_timbre and config.data.kind != "midi":
-        errors.append(f"data.vary_timbre: re-voices songs as they are rendered, so it needs data.kind midi, not "
-                      f"{config.data.kind}; re-voice rendered trees with `sepzoo render --vary-timbre SEED`")
+    if config.data.kind not in source_kinds():  # the live registry: kinds registered by any module count
+        errors.append(f"data.kind: {config.data.kind!r} is not allowed; expected one of {', '.join(source_kinds())}")
+    else:
+        errors.extend(f"data.options.{line}" for line in check_options(config.data.kind, config.data.options))
     if not config.data.sources:
         errors.append("data.sources: empty; name at least one source")
     if len(set(config.data.sources)) != len(config.data.sources):
@@ -287,10 +282,22 @@ def _cross_checks(config: TrainConfig) -> list[str]:
     reserved = {"sources", "sample_rate", "channels", "context_samples"} & set(config.model.kwargs)
     for key in sorted(reserved):
         errors.append(f"model.kwargs.{key}: set by the data section; write it as data.{key} instead")
-    if config.loss.hop_size > config.loss.fft_size:
-        errors.append(f"loss.hop_size: {config.loss.hop_size} exceeds loss.fft_size {config.loss.fft_size}; "
-                      "use a hop no longer than the frame")
+    errors.extend(_loss_checks(config))
     return errors
+
+
+def _loss_checks(config: TrainConfig) -> list[str]:
+    """``loss.name`` and ``loss.kwargs`` against the loss registry, then the loss built as training will."""
+    from sepzoo import losses  # imports Keras, so only when a config is checked
+
+    problems = losses.loss_problems(config.loss.name, config.loss.kwargs)
+    if problems:
+        return [f"loss.{key}: {problem}" for key, problem in problems]
+    try:
+        losses.build_loss(config.loss.name, config.loss.kwargs, config.data.channels)
+    except ConfigError as error:
+        return [f"loss.kwargs: {error}"]
+    return []
 
 
 def config_from_dict(raw: Mapping[str, Any], path: str = "<dict>") -> TrainConfig:

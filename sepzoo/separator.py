@@ -2,15 +2,15 @@
 
 One streaming engine serves both entry points: :meth:`Separator.separate` feeds an in-memory array through it
 block by block, :meth:`Separator.separate_file` feeds a file and writes each source as it comes out. Memory
-is bounded by the window size times the batch size, never by the track length.
+is bounded by the window size times the batch size, never by the track length. The windowing and weighted
+overlap-add are :class:`sepzoo.dsp.OverlapAdd`'s; this module wraps the model as its predict function.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,14 @@ from sepzoo.audio_io import (
     output_extension,
     read_audio,
 )
-from sepzoo.dsp import StreamResampler, overlap_add_window, resample, resampled_length
+from sepzoo.dsp import (
+    OverlapAdd,
+    StreamResampler,
+    overlap_add_window,
+    resample,
+    resampled_length,
+    windows_needed,
+)
 from sepzoo.errors import ConfigError, OutputError
 from sepzoo.models.base import SeparationModel
 
@@ -115,7 +122,7 @@ class Separator:
 
     def windows_for(self, samples: int) -> int:
         """Target windows needed to cover ``samples`` samples at the model rate."""
-        return 1 + max(0, math.ceil((samples - self.target_samples) / self.hop))
+        return windows_needed(samples, self.target_samples, self.hop)
 
     def separate(self, audio: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
         """Separate float ``(channels, samples)`` audio at ``sample_rate`` Hz.
@@ -189,7 +196,9 @@ class Separator:
             float32 ``(sources, channels, m)`` blocks at ``out_rate``; together ``resampled_length(in_frames,
             in_rate, out_rate)`` samples long.
         """
+        self.check_channels(channels)
         model_rate = self.model.sample_rate
+        sources = len(self.model.sources)
         rows = len(self.sources) * channels
         wanted = resampled_length(in_frames, in_rate, out_rate)
         to_model = StreamResampler(in_rate, model_rate, channels)
@@ -197,8 +206,11 @@ class Separator:
         total_windows = self.windows_for(resampled_length(in_frames, in_rate, model_rate))
         with tqdm(total=total_windows, unit="window", disable=not self.progress, leave=False,
                   file=sys.stderr) as bar:
-            separated = (np.einsum("os,scn->ocn", self._mixing, stems)
-                         for stems in _OverlapAdd(self, channels, bar).run(to_model.stream(blocks)))
+            engine = OverlapAdd(self._predictor(channels, bar), context_samples=self.segment_samples,
+                                target_samples=self.target_samples, window=self.window, hop=self.hop,
+                                channels=channels, outputs=sources * channels, batch_size=self.batch_size)
+            separated = (np.einsum("os,scn->ocn", self._mixing, flat.reshape(sources, channels, flat.shape[-1]))
+                         for flat in engine.run(to_model.stream(blocks)))
             delivered = 0
             for flat in from_model.stream(stems.reshape(rows, stems.shape[-1]) for stems in separated):
                 stems = flat.reshape(len(self.sources), channels, flat.shape[-1])[..., :wanted - delivered]
@@ -206,108 +218,43 @@ class Separator:
                 yield stems
             yield np.zeros((len(self.sources), channels, wanted - delivered), np.float32)
 
+    def _predictor(self, channels: int, bar: tqdm) -> Callable[[np.ndarray], np.ndarray]:
+        """The :class:`OverlapAdd` predict function for ``channels``-channel input: the model on a batch of
+        float32 ``(n, segment_samples, channels)`` windows -> ``(n, target_samples, sources * channels)``
+        targets, sources outer and channels inner; advances ``bar`` by ``n``.
 
-class _OverlapAdd:
-    """Streaming weighted overlap-add at the model rate, keeping only the windows in flight.
-
-    Input position 0 is the first sample received; target window ``k`` covers ``[k * hop, k * hop + target)``
-    and reads context ``offset`` samples before it. Zeros stand in for samples before 0 and after the end.
-    """
-
-    def __init__(self, separator: Separator, channels: int, bar: tqdm) -> None:
-        self.separator = separator
-        self.channels = channels
-        self.bar = bar
-        self.model_channels = separator.model.channels
-        separator.check_channels(channels)
-        self.received = 0
-        self.windows_cut = 0
-        self.windows_done = 0
-        self.buffer = np.zeros((channels, separator.offset), np.float32)
-        self.pending: list[np.ndarray] = []
-        self.sum = np.zeros((len(separator.model.sources), channels, 0), np.float32)
-        self.weight = np.zeros(0, np.float32)
-        self.emitted = 0
-
-    def run(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """Separate ``(channels, n)`` model-rate blocks; yield ``(sources, channels, m)`` output as it is final.
-
-        After the last block the input is zero-padded past its end and the output stops at its end.
+        Maps the input channels onto the model's (see the class docstring): a mono model gets each channel
+        of a window as its own batch item, a multi-channel model given mono input sees the channel repeated
+        and its per-source channels are averaged back to one.
         """
-        sep = self.separator
-        for block in blocks:
-            self.received += block.shape[1]
-            self.buffer = np.concatenate([self.buffer, block], axis=1)
-            yield from self._cut_windows()
-        missing = (sep.windows_for(self.received) - 1 - self.windows_cut) * sep.hop + sep.segment_samples
-        self.buffer = np.pad(self.buffer, ((0, 0), (0, max(0, missing - self.buffer.shape[1]))))
-        yield from self._cut_windows()
-        self._run_batch()
-        yield self._emit(self.received)
+        model, model_channels = self.model, self.model.channels
+        sources, length = len(model.sources), self.target_samples
 
-    def _cut_windows(self) -> Iterator[np.ndarray]:
-        """Move complete input windows from the buffer to the batch; run full batches, yield final output."""
-        sep = self.separator
-        while self.buffer.shape[1] >= sep.segment_samples:
-            self.pending.append(self.buffer[:, :sep.segment_samples])
-            self.buffer = self.buffer[:, sep.hop:]
-            self.windows_cut += 1
-            if len(self.pending) == sep.batch_size:
-                self._run_batch()
-                yield self._emit(self.windows_done * sep.hop)
+        def predict(windows: np.ndarray) -> np.ndarray:
+            count = len(windows)
+            if model_channels == channels:
+                batch = windows
+            elif model_channels == 1:
+                batch = windows.transpose(0, 2, 1).reshape(count * channels, -1, 1)
+            else:
+                batch = np.repeat(windows, model_channels, axis=2)
+            outputs = np.asarray(model.predict_on_batch(batch), dtype=np.float32)
+            expected = (len(batch), length, sources * model_channels)
+            if outputs.shape != expected:
+                raise ConfigError(
+                    f"model {model.name}: returned windows of shape {outputs.shape}, expected {expected} from "
+                    "its target_samples, sources and channels; fix the model's fields"
+                )
+            if model_channels == channels:
+                targets = outputs.reshape(count, length, sources, channels)
+            elif model_channels == 1:
+                targets = outputs.reshape(count, channels, length, sources).transpose(0, 2, 3, 1)
+            else:
+                targets = outputs.reshape(count, length, sources, model_channels).mean(axis=3, keepdims=True)
+            bar.update(count)
+            return targets.reshape(count, length, sources * channels)
 
-    def _run_batch(self) -> None:
-        """Separate the pending windows and overlap-add their targets into the running sums."""
-        if not self.pending:
-            return
-        sep = self.separator
-        targets = self._predict(np.stack(self.pending))
-        first = self.windows_done * sep.hop - self.emitted
-        needed = first + (len(self.pending) - 1) * sep.hop + sep.target_samples
-        grow = needed - self.weight.shape[0]
-        self.sum = np.pad(self.sum, ((0, 0), (0, 0), (0, grow)))
-        self.weight = np.pad(self.weight, (0, grow))
-        for index, target in enumerate(targets):
-            start = first + index * sep.hop
-            self.sum[..., start:start + sep.target_samples] += target * sep.window
-            self.weight[start:start + sep.target_samples] += sep.window
-        self.windows_done += len(self.pending)
-        self.bar.update(len(self.pending))
-        self.pending = []
-
-    def _predict(self, windows: np.ndarray) -> np.ndarray:
-        """Model ``(n, channels, segment)`` windows -> ``(n, sources, channels, target)`` float32 targets."""
-        sep = self.separator
-        count, sources, length = len(windows), len(sep.model.sources), sep.target_samples
-        if self.model_channels == self.channels:
-            batch = windows.transpose(0, 2, 1)
-        elif self.model_channels == 1:
-            batch = windows.reshape(count * self.channels, -1, 1)
-        else:
-            batch = np.repeat(windows.transpose(0, 2, 1), self.model_channels, axis=2)
-        outputs = np.asarray(sep.model.predict_on_batch(batch), dtype=np.float32)
-        expected = (len(batch), length, sources * self.model_channels)
-        if outputs.shape != expected:
-            raise ConfigError(
-                f"model {sep.model.name}: returned windows of shape {outputs.shape}, expected {expected} from "
-                "its target_samples, sources and channels; fix the model's fields"
-            )
-        if self.model_channels == self.channels:
-            targets = outputs.reshape(count, length, sources, self.channels)
-        elif self.model_channels == 1:
-            targets = outputs.reshape(count, self.channels, length, sources).transpose(0, 2, 3, 1)
-        else:
-            targets = outputs.reshape(count, length, sources, self.model_channels).mean(axis=3, keepdims=True)
-        return targets.transpose(0, 2, 3, 1)
-
-    def _emit(self, upto: int) -> np.ndarray:
-        """Return normalised output for positions ``[emitted, upto)`` and drop it from the running sums."""
-        count = max(0, min(upto, self.weight.shape[0] + self.emitted) - self.emitted)
-        out = self.sum[..., :count] / self.weight[:count]
-        self.sum = self.sum[..., count:]
-        self.weight = self.weight[count:]
-        self.emitted += count
-        return out
+        return predict
 
 
 def two_stems(sources: Sequence[str], target: str) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ Run folder layout (``out_dir``)::
     preset/                the finished model (config.json, model.weights.h5, metadata.json)
     worker-<i>/            non-chief MultiWorker processes: their final weights, for checking sync
 
-Schedule (SEEDS.md part B): an epoch is ``schedule.steps_per_epoch`` steps; after ``schedule.patience``
+Schedule (docs/research.md, part B): an epoch is ``schedule.steps_per_epoch`` steps; after ``schedule.patience``
 epochs without a validation gain the best weights are restored and, with ``schedule.fine_tune``, training
 continues at ``learning_rate * fine_tune_factor`` under the same rule; the preset holds the best weights.
 """
@@ -32,7 +32,8 @@ from sepzoo.config import OptimiserSpec, TrainConfig, config_from_dict, load_con
 from sepzoo.errors import ConfigError, OutputError
 from sepzoo.losses import build_loss
 from sepzoo.training import checkpoint as ckpt
-from sepzoo.training.data import TRAIN, VALIDATION, describe_source, make_dataset, make_source, stream_seed
+from sepzoo.data.sources import describe_source, pin_paths, portable_options
+from sepzoo.training.data import TRAIN, VALIDATION, make_dataset, make_split_source, stream_seed
 from sepzoo.training.schedule import ScheduleCallback, phase_end_epoch, phase_over, reopen_if_extended
 from sepzoo.training.strategy import Distribution, make_distribution
 
@@ -56,7 +57,7 @@ def build_model(config: TrainConfig) -> keras.Model:
 def _load_initial_weights(model: keras.Model, config: TrainConfig) -> None:
     """Start from a preset's weights (fine-tuning or continuing a published model); shapes must match."""
     from sepzoo.errors import ModelNotFoundError
-    from sepzoo.preset import WEIGHTS_FILE
+    from sepzoo.zoo import WEIGHTS_FILE
     from sepzoo.zoo import fetch_weights
 
     handle = config.model.init_weights
@@ -93,7 +94,7 @@ def make_optimizer(spec: OptimiserSpec) -> keras.optimizers.Optimizer:
 
 def _compile(model: keras.Model, config: TrainConfig) -> None:
     optimizer = make_optimizer(config.optimiser)
-    model.compile(optimizer=optimizer, loss=build_loss(config.loss, config.data.channels))
+    model.compile(optimizer=optimizer, loss=build_loss(config.loss.name, config.loss.kwargs, config.data.channels))
     optimizer.build(model.trainable_variables)
 
 
@@ -122,8 +123,7 @@ def _prepare_run_folder(config: TrainConfig | str | os.PathLike | None, out: Pat
 def _write_run_config(config: TrainConfig, out: Path) -> None:
     data = config.to_dict()
     # Data paths are relative to the original config file; pin them so the run folder stands alone.
-    for key in ("paths", "validation_paths"):
-        data["data"][key] = [str(config.resolve_path(p).resolve()) for p in getattr(config.data, key)]
+    data["data"]["options"] = pin_paths(config.data.kind, config.data.options, config.resolve_path("."))
     ckpt.write_text_atomically(out / RUN_CONFIG, yaml.safe_dump(data, sort_keys=False))
 
 
@@ -141,15 +141,15 @@ def _callbacks(schedule_callback: ScheduleCallback, out: Path, distribution: Dis
 
 
 def _metadata(config: TrainConfig, state: ckpt.TrainState, distribution: Distribution, train_source: Any,
-              wall_s: float, command: str) -> dict[str, Any]:
+              command: str) -> dict[str, Any]:
+    """What the model card says about the run; ``sepzoo publish`` adds the handle and version."""
     return {
         "name": config.name,
         "description": config.description,
-        "handle": config.weights,
         "training": {
-            "data": describe_source(config, train_source),
+            "data": describe_source(train_source),
             "data_kind": config.data.kind,
-            "task": config.data.task,
+            "task": config.data.options.get("task"),
             "loss": config.loss.name,
             "optimiser": {"name": config.optimiser.name, "learning_rate": config.optimiser.learning_rate,
                           "beta_1": config.optimiser.beta_1, "beta_2": config.optimiser.beta_2},
@@ -162,10 +162,17 @@ def _metadata(config: TrainConfig, state: ckpt.TrainState, distribution: Distrib
             "fine_tuned": state.phase == 1,
             "command": command,
             "hardware": distribution.hardware(),
-            "wall_time_s": round(wall_s, 1),
-            "config": config.to_dict(),
+            "wall_time_s": state.wall_time_s,
+            "config": _portable_config(config),
         },
     }
+
+
+def _portable_config(config: TrainConfig) -> dict[str, Any]:
+    """The config for the model card: data paths named relative to the corpus, never absolute."""
+    data = config.to_dict()
+    data["data"]["options"] = portable_options(config.data.kind, config.data.options, config.resolve_path("."))
+    return data
 
 
 def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.PathLike, *, resume: bool = False,
@@ -184,7 +191,6 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
     Returns:
         ``out_dir / "preset"`` on the chief, ``out_dir / "worker-<i>"`` on other MultiWorker processes.
     """
-    started = time.perf_counter()
     out = Path(out_dir)
     config = _prepare_run_folder(config, out, resume)
     # The strategy comes first: MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
@@ -209,12 +215,20 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
     else:
         state = ckpt.TrainState(learning_rate=config.optimiser.learning_rate, data_seed=stream_seed(config.seed, 0))
 
+    clock = [time.perf_counter()]
+
+    def count_wall_time() -> None:
+        now = time.perf_counter()
+        state.wall_time_s = round(state.wall_time_s + now - clock[0], 1)
+        clock[0] = now
+
     def save_checkpoint(current: keras.Model) -> None:
+        count_wall_time()
         if distribution.is_chief:
             ckpt.save_checkpoint(out / "checkpoints", current, state, best_weights, config.keep_checkpoints)
 
     schedule = config.schedule
-    validation = make_dataset(make_source(config, VALIDATION, config.seed), config.batch_size,
+    validation = make_dataset(make_split_source(config, VALIDATION, config.seed), config.batch_size,
                               model.context_samples, model.target_samples,
                               batches=math.ceil(config.data.validation_examples / config.batch_size))
     train_source = None
@@ -228,7 +242,7 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
             continue
         model.optimizer.learning_rate = state.learning_rate
         state.data_seed = stream_seed(config.seed, state.step)
-        train_source = make_source(config, TRAIN, state.data_seed)
+        train_source = make_split_source(config, TRAIN, state.data_seed)
         stream = make_dataset(train_source, config.batch_size, model.context_samples, model.target_samples,
                               shuffle_buffer=config.data.shuffle_buffer)
         # A resumed, half-done epoch is finished on its own first, with the steps it still lacks.
@@ -250,11 +264,11 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
     if not distribution.is_chief:
         model.save_weights(own_dir / "model.weights.h5")
         return own_dir
-    from sepzoo.preset import save_preset
+    from sepzoo.zoo import save_preset
 
-    train_source = train_source or make_source(config, TRAIN, state.data_seed)
-    metadata = _metadata(config, state, distribution, train_source, time.perf_counter() - started,
-                         command or shlex.join(sys.argv))
+    train_source = train_source or make_split_source(config, TRAIN, state.data_seed)
+    count_wall_time()
+    metadata = _metadata(config, state, distribution, train_source, command or shlex.join(sys.argv))
     return save_preset(model, out / "preset", metadata)
 
 

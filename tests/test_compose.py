@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sepzoo.data.compose import compose_demo_song
-from sepzoo.data.render import render_stems
+from sepzoo.data.midi.compose import compose_demo_song
+from sepzoo.data.midi.render import render_stems
 
 
 def rms_db(x: np.ndarray) -> float:

@@ -40,7 +40,6 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_bad_config_reports_every_error_one_line_each(tmp_path):
     text = TINY.read_text()
     text = text.replace("strategy: default", "strategy: horovod")
-    text = text.replace("  name: mae", "  name: l3")
     text = text.replace("  patience: 2", "  patiense: 2\n  max_epochs_x: 1")
     text = text.replace("  sample_rate: 8000\n", "")
     text = text.replace("batch_size: 8", "batch_size: -4")
@@ -48,11 +47,10 @@ def test_bad_config_reports_every_error_one_line_each(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     lines = str(caught.value).splitlines()
-    assert len(lines) == 6, lines
+    assert len(lines) == 5, lines
     assert all(line.startswith(f"{path}: ") for line in lines)
     by_key = {line.split(": ")[1]: line for line in lines}
     assert "default, mirrored, multiworker, jax_data_parallel" in by_key["strategy"]
-    assert "'l3' is not allowed" in by_key["loss.name"] and "mse, mae, snr, spectral" in by_key["loss.name"]
     assert "unknown key" in by_key["schedule.patiense"] and "patience" in by_key["schedule.patiense"]
     assert "unknown key" in by_key["schedule.max_epochs_x"]
     assert "missing; required" in by_key["data.sample_rate"] and "integer >= 1" in by_key["data.sample_rate"]
@@ -64,10 +62,53 @@ def test_cross_key_rules(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(_write(tmp_path, text))
     lines = str(caught.value).splitlines()
-    assert any("data.paths: empty" in line for line in lines)
+    assert any("data.options.paths: missing; data.kind midi needs it" in line for line in lines)
     assert any("model.kwargs.sample_rate: set by the data section" in line for line in lines)
-    with pytest.raises(ConfigError, match=r"data.vary_timbre: .* needs data.kind midi, not tones; .*--vary-timbre"):
-        load_config(TINY, ["data.vary_timbre=true"])
+    with pytest.raises(ConfigError, match=r"data.options.vary_timbre: .* needs data.kind midi, not tones"):
+        load_config(TINY, ["data.options={vary_timbre: true}"])
+    with pytest.raises(ConfigError, match=r"data.options.vary_timbre: .* not stem_tree; .*--vary-timbre"):
+        load_config(TINY, ["data.kind=cache", "data.options={paths: [x], vary_timbre: true}"])
+
+
+def test_data_kind_and_options_are_checked_by_the_source_registry():
+    from sepzoo.data.sources import source_kinds
+
+    assert {"tones", "midi", "stem_tree", "cache"} <= set(source_kinds()) and "musdb" not in source_kinds()
+    with pytest.raises(ConfigError) as caught:
+        load_config(TINY, ["data.kind=musdb"])
+    assert "data.kind: 'musdb' is not allowed; expected one of tones, midi, stem_tree" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_config(TINY, ["data.kind=midi", "data.options={paths: [songs], reuse_factor: 0, pool: 3}"])
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2, lines
+    assert any("data.options.pool: unknown option of data.kind midi; allowed: " in line and "reuse_factor" in line
+               for line in lines)
+    assert any("data.options.reuse_factor: 0 is not allowed; expected an integer >= 1" in line for line in lines)
+    config = load_config(TINY, ["data.kind=stem_tree", "data.options={paths: [trees], task: midi4}"])
+    assert config.data.options == {"paths": ["trees"], "task": "midi4"}
+
+
+def test_loss_section_is_checked_against_the_loss_registry():
+    with pytest.raises(ConfigError) as caught:
+        load_config(TINY, ["loss.name=l3"])
+    assert str(caught.value) == (f"{TINY}: loss.name: unknown loss 'l3'; "
+                                 "known losses: difference+mae, mae, mse, snr, spectral, spectral+mae")
+    with pytest.raises(ConfigError) as caught:
+        load_config(TINY, ["loss.name=snr", "loss.kwargs.snr_max=20", "loss.kwargs.snr_floor_db=low"])
+    lines = str(caught.value).splitlines()
+    assert [line.split(": ")[1] for line in lines] == ["loss.kwargs.snr_max", "loss.kwargs.snr_floor_db"]
+    assert "loss 'snr' takes no argument 'snr_max'; its arguments: snr_max_db, snr_floor_db, silent_weight" in lines[0]
+    assert "'low' is not allowed; expected a number" in lines[1]
+    with pytest.raises(ConfigError, match=r"loss.kwargs.channels: .*write it as data.channels"):
+        load_config(TINY, ["loss.name=difference+mae", "loss.kwargs.channels=2"])
+    with pytest.raises(ConfigError, match=r"loss.kwargs: loss 'spectral': hop_size 256 must be between 1 and fft_"):
+        load_config(TINY, ["loss.name=spectral", "loss.kwargs={fft_size: 128, hop_size: 256}"])
+    with pytest.raises(ConfigError, match=r"loss.weight: unknown key; allowed keys here: kwargs, name"):
+        load_config(TINY, ["loss.weight=2"])
+    config = load_config(TINY, ["loss.name=spectral+mae", "loss.kwargs.fft_size=256", "loss.kwargs.hop_size=64"])
+    assert (config.loss.name, config.loss.kwargs) == ("spectral+mae", {"fft_size": 256, "hop_size": 64})
+    assert config_from_dict(config.to_dict()) == config
+    assert load_config(TINY).loss.kwargs == {}
 
 
 def test_unreadable_or_non_yaml_file_is_one_line(tmp_path):
@@ -114,10 +155,16 @@ def test_cli_train_rejects_bad_config_with_one_line_per_error(tmp_path):
     parser = argparse.ArgumentParser()
     train_verb.add_arguments(parser)
     path = _write(tmp_path, TINY.read_text().replace("strategy: default", "strategy: ring"))
-    args = parser.parse_args([str(path), "--set", "loss.name=l4", "-o", str(tmp_path / "run")])
+    args = parser.parse_args([str(path), "--set", "schedule.patience=soon", "-o", str(tmp_path / "run")])
     with pytest.raises(ConfigError) as caught:
         train_verb.run(args)
-    assert sorted(line.split(": ")[1] for line in str(caught.value).splitlines()) == ["loss.name", "strategy"]
+    assert sorted(line.split(": ")[1] for line in str(caught.value).splitlines()) == ["schedule.patience", "strategy"]
+    # The loss section is checked against the loss registry once the rest of the file is valid.
+    args = parser.parse_args([str(TINY), "--set", "loss.name=l4", "-o", str(tmp_path / "run")])
+    with pytest.raises(ConfigError) as caught:
+        train_verb.run(args)
+    assert str(caught.value) == (f"{TINY}: loss.name: unknown loss 'l4'; "
+                                 "known losses: difference+mae, mae, mse, snr, spectral, spectral+mae")
     with pytest.raises(ConfigError, match="no CONFIG given"):
         train_verb.run(parser.parse_args([]))
     with pytest.raises(ConfigError, match="keeps its own config.yaml"):

@@ -12,9 +12,10 @@ import pytest
 import soundfile as sf
 
 from sepzoo.cli import render as render_verb
-from sepzoo.data.compose import compose_demo_song
-from sepzoo.data.render_cache import CachedChunkSource, busiest_window, render_corpus
-from sepzoo.data.splits import split_of
+from sepzoo.data.midi.compose import compose_demo_song
+from sepzoo.data.midi.render_cache import busiest_window, render_corpus
+from sepzoo.data.stem_tree import CachedChunkSource
+from sepzoo.data.midi.splits import split_of
 from sepzoo.errors import DataError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from sepzoo.data.midi import MidiChunkSource
-from sepzoo.data.render import get_renderer, group_instruments, load_midi
-from sepzoo.data.splits import list_midi_files
-from sepzoo.data.stem_tasks import get_task
+from sepzoo.data.midi.render import get_renderer, group_instruments, load_midi
+from sepzoo.data.midi.splits import list_midi_files
+from sepzoo.data.midi.stem_tasks import get_task
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "midi"
 RATE, SECONDS = 22050, 20.0

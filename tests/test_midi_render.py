@@ -9,9 +9,9 @@ import pretty_midi
 import pytest
 from conftest import average_spectrum
 
-from sepzoo.data.compose import compose_demo_song
-from sepzoo.data.render import StemRenderer, get_renderer, render_stems
-from sepzoo.data.soundfonts import default_soundfont, find_soundfont
+from sepzoo.data.midi.compose import compose_demo_song
+from sepzoo.data.midi.render import StemRenderer, get_renderer, render_stems
+from sepzoo.data.midi.soundfonts import default_soundfont, find_soundfont
 from sepzoo.errors import ConfigError, DataError
 
 RATE = 22050

@@ -13,10 +13,10 @@ import pretty_midi
 import pytest
 
 from sepzoo.data.chunks import ChunkFilter, random_gains
-from sepzoo.data.compose import compose_demo_song
-from sepzoo.data.midi import MidiChunkSource, chunk_song
+from sepzoo.data.midi.compose import compose_demo_song
+from sepzoo.data.midi.source import MidiChunkSource, chunk_song
 from sepzoo.data.pipeline import iterate_batches
-from sepzoo.data.splits import list_midi_files, song_key, split_of
+from sepzoo.data.midi.splits import list_midi_files, song_key, split_of
 from sepzoo.errors import DataError
 
 CHUNK = 4096

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sepzoo.data.stem_tasks import get_task, list_tasks, register_task
+from sepzoo.data.midi.stem_tasks import get_task, list_tasks, register_task
 from sepzoo.errors import ConfigError
 
 

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from sepzoo.data.compose import compose_demo_song
+from sepzoo.data.midi.compose import compose_demo_song
 from sepzoo.data.midi import MidiChunkSource
 from sepzoo.data.pipeline import ExamplePyDataset, iterate_batches, make_tf_dataset
 from sepzoo.errors import DataError

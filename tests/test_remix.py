@@ -89,18 +89,19 @@ def test_bad_remix_settings_fail():
 
 
 def test_config_remix_wraps_only_the_training_source(tmp_path):
-    from sepzoo.training.data import TRAIN, VALIDATION, describe_source, make_source
+    from sepzoo.data.sources import describe_source
+    from sepzoo.training.data import TRAIN, VALIDATION, make_split_source
 
     raw = load_config(ROOT / "zoo_configs" / "tiny_tones.yaml").to_dict()
     raw["data"].update(remix=0.5, remix_pool=4)
     config = config_from_dict(raw, str(tmp_path / "remix.yaml"))
-    train = make_source(config, TRAIN, seed=0)
+    train = make_split_source(config, TRAIN, seed=0)
     assert isinstance(train, AugmentedSource) and train.sources == tuple(config.data.sources)
-    assert not isinstance(make_source(config, VALIDATION, seed=0), AugmentedSource)
-    assert "50% of examples remixed" in describe_source(config, train)
+    assert not isinstance(make_split_source(config, VALIDATION, seed=0), AugmentedSource)
+    assert "50% of examples remixed" in describe_source(train)
     examples = list(itertools.islice(train, 12))
     for mixture, stems in examples:
         np.testing.assert_allclose(mixture[:, 0], stems.sum(axis=1), atol=1e-5)
     raw["data"]["remix"] = 1.5
     with pytest.raises(ConfigError, match=r"remix.yaml: data.remix: 1.5"):
-        make_source(config_from_dict(raw, str(tmp_path / "remix.yaml")), TRAIN, seed=0)
+        make_split_source(config_from_dict(raw, str(tmp_path / "remix.yaml")), TRAIN, seed=0)

@@ -31,8 +31,8 @@ def test_loads_offline_from_an_empty_cache(tmp_path):
 def test_separates_an_unseen_song_better_than_the_equal_split():
     pytest.importorskip("fluidsynth", reason="pyfluidsynth / libfluidsynth3 not installed")
     import sepzoo
-    from sepzoo.data.compose import compose_demo_song
-    from sepzoo.data.render import render_stems
+    from sepzoo.data.midi.compose import compose_demo_song
+    from sepzoo.data.midi.render import render_stems
     from sepzoo.separator import Separator
 
     model = sepzoo.load("lightweight_aspp")
@@ -51,8 +51,8 @@ def test_separates_an_unseen_song_better_than_the_equal_split():
 def test_drumless_track_is_closer_to_the_accompaniment_than_the_mixture():
     pytest.importorskip("fluidsynth", reason="pyfluidsynth / libfluidsynth3 not installed")
     import sepzoo
-    from sepzoo.data.compose import compose_demo_song
-    from sepzoo.data.render import render_stems
+    from sepzoo.data.midi.compose import compose_demo_song
+    from sepzoo.data.midi.render import render_stems
     from sepzoo.separator import Separator, two_stems
 
     model = sepzoo.load("lightweight_aspp")
@@ -63,3 +63,37 @@ def test_drumless_track_is_closer_to_the_accompaniment_than_the_mixture():
                    - signal_to_distortion(accompaniment, mixture))
     # Measured with midi4-v3: +5.2 dB over leaving the drums in (midi4-v2: +3.9 dB).
     assert improvement > 2.5, improvement
+
+
+def _archives() -> list[Path]:
+    return sorted((REPO / "sepzoo" / "weights").glob("*/*.tar.gz"))
+
+
+def test_every_shipped_archive_is_indexed_and_portable():
+    import json
+    import tarfile
+
+    assert _archives(), "sepzoo/weights holds no archive"
+    for archive in _archives():
+        index = json.loads((archive.parent / "index.json").read_text())
+        version = archive.name[: -len(".tar.gz")]
+        assert index["versions"][version]["sha256"] == zoo.hub.sha256_file(archive), archive
+        with tarfile.open(archive) as tar:
+            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            assert {"config.json", "model.weights.h5", "metadata.json", "MODEL_CARD.md"} <= set(members), archive
+            metadata = json.loads(tar.extractfile(members["metadata.json"]).read())
+            card = tar.extractfile(members["MODEL_CARD.md"]).read().decode()
+        assert zoo.find_absolute_paths(metadata) == [], archive
+        assert zoo.find_absolute_paths(card) == [], archive
+        assert metadata["handle"] == f"{archive.parent.name}/{archive.name}" and metadata["version"] == version
+        assert metadata["training"]["wall_time_s"] > 60, "wall time is the whole run's, over every resume"
+        assert "{'" not in card, "no Python dict repr in the card"
+
+
+def test_the_absolute_path_check_finds_machine_paths():
+    assert zoo.find_absolute_paths({"data": ["renders/full/a", "/home/me/renders/full/a"]}) == [
+        "data[1]: /home/me/renders/full/a"]
+    assert zoo.find_absolute_paths("SDR 0/480 frames, https://example.org/a/b, ../corpus/x") == []
+    assert zoo.portable({"data": "trees /work/x/renders/timgm_freedoom, /work/x/renders/opl3_openmsx",
+                         "hardware": {"cpu": "x86_64", "platform": "Linux-6.1-host"}}) == {
+        "data": "trees timgm_freedoom, opl3_openmsx", "hardware": {"cpu": "x86_64"}}

@@ -84,15 +84,15 @@ def test_augmented_source_serves_context_length_examples_that_mix_to_their_sum()
 
 def test_training_source_cuts_longer_chunks_and_serves_the_context(tmp_path):
     from sepzoo.config import config_from_dict, load_config
-    from sepzoo.training.data import TRAIN, VALIDATION, make_source
+    from sepzoo.training.data import TRAIN, VALIDATION, make_split_source
 
     tree = rendered_noise_tree(tmp_path / "tree", ["low", "mid", "high"], seconds=1.0, seed=0)
     raw = load_config(Path(__file__).parent.parent / "zoo_configs" / "tiny_tones.yaml").to_dict()
-    raw["data"].update(kind="cache", paths=[str(tree)], speed_change=0.06, options={"dominance_db": None})
+    raw["data"].update(kind="stem_tree", speed_change=0.06, options={"paths": [str(tree)], "dominance_db": None})
     config = config_from_dict(raw, str(tmp_path / "speed.yaml"))
     context = config.data.context_samples
-    for mixture, stems in itertools.islice(make_source(config, TRAIN, seed=0), 6):
+    for mixture, stems in itertools.islice(make_split_source(config, TRAIN, seed=0), 6):
         assert mixture.shape == (context, 1) and stems.shape == (context, 3)
         np.testing.assert_allclose(mixture[:, 0], stems.sum(axis=1), atol=1e-5)
-    mixture, _ = next(iter(make_source(config, VALIDATION, seed=0)))
+    mixture, _ = next(iter(make_split_source(config, VALIDATION, seed=0)))
     assert mixture.shape == (context, 1)  # validation is never resampled

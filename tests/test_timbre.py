@@ -9,10 +9,10 @@ import numpy as np
 import soundfile as sf
 from conftest import average_spectrum
 
-from sepzoo.data.compose import compose_demo_song
-from sepzoo.data.render_cache import render_corpus
-from sepzoo.data.stem_tasks import get_task
-from sepzoo.data.timbre import DRUM_KITS, same_role_programs, vary_programs
+from sepzoo.data.midi.compose import compose_demo_song
+from sepzoo.data.midi.render_cache import render_corpus
+from sepzoo.data.midi.stem_tasks import get_task
+from sepzoo.data.midi.timbre import DRUM_KITS, same_role_programs, vary_programs
 
 RATE = 16000
 

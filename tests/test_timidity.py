@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sepzoo.data.compose import compose_demo_song
-from sepzoo.data.render import get_renderer, group_instruments
-from sepzoo.data.stem_tasks import get_task
-from sepzoo.data.timidity import closest_program, patch_set_contents
+from sepzoo.data.midi.compose import compose_demo_song
+from sepzoo.data.midi.render import get_renderer, group_instruments
+from sepzoo.data.midi.stem_tasks import get_task
+from sepzoo.data.midi.timidity import closest_program, patch_set_contents
 
 RATE = 16000
 FREEPATS = Path("/etc/timidity/freepats.cfg")

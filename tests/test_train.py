@@ -53,52 +53,52 @@ def test_schedule_stops_after_patience_and_counts_best():
 
 def test_cache_source_interleaves_trees_endlessly_and_validation_is_fixed(tmp_path):
     from sepzoo.config import config_from_dict
-    from sepzoo.training.data import TRAIN, VALIDATION, make_source
+    from sepzoo.training.data import TRAIN, VALIDATION, make_split_source
 
     sources = ["low", "mid", "high"]
     trees = [rendered_noise_tree(tmp_path / f"tree{i}", sources, seconds=0.5, seed=i) for i in range(2)]
     raw = load_config(TINY).to_dict()
-    raw["data"].update(kind="cache", paths=[str(t) for t in trees], options={"dominance_db": None})
+    raw["data"].update(kind="stem_tree", options={"paths": [str(t) for t in trees], "dominance_db": None})
     config = config_from_dict(raw, str(tmp_path / "cache.yaml"))
 
-    examples = list(itertools.islice(make_source(config, TRAIN, seed=3), 40))  # 2 x 7 chunks per pass
+    examples = list(itertools.islice(make_split_source(config, TRAIN, seed=3), 40))  # 2 x 7 chunks per pass
     assert len(examples) == 40
     for mixture, stems in examples:
         assert mixture.shape == (512, 1) and stems.shape == (512, 3)
         np.testing.assert_allclose(mixture[:, 0], stems.sum(axis=1), atol=1e-6)
-    validation = make_source(config, VALIDATION, seed=3)
+    validation = make_split_source(config, VALIDATION, seed=3)
     first, second = list(validation), list(validation)
     assert len(first) == 14 and all(np.array_equal(a[1], b[1]) for a, b in zip(first, second))
 
 
 def test_fixed_validation_examples_span_the_songs(tmp_path):
     from sepzoo.config import config_from_dict
-    from sepzoo.training.data import VALIDATION, make_source
+    from sepzoo.training.data import VALIDATION, make_split_source
 
     sources = ["low", "mid", "high"]
     tree = rendered_noise_tree(tmp_path / "tree", sources, seconds=0.5, seed=0, songs=8)  # 7 chunks per song
     raw = load_config(TINY).to_dict()
-    raw["data"].update(kind="cache", paths=[str(tree)], validation_examples=8, options={"dominance_db": None})
-    examples = list(itertools.islice(make_source(config_from_dict(raw, str(tmp_path / "c.yaml")), VALIDATION, 3), 8))
+    raw["data"].update(kind="cache", validation_examples=8, options={"paths": [str(tree)], "dominance_db": None})
+    examples = list(itertools.islice(make_split_source(config_from_dict(raw, str(tmp_path / "c.yaml")), VALIDATION, 3), 8))
     songs = {int(round(np.abs(stems).max() / 0.05)) for _, stems in examples}
     assert songs == set(range(1, 9))  # one example from each of the 8 songs, not 7 + 1 from the first two
 
     other = rendered_noise_tree(tmp_path / "other", sources, seconds=0.5, seed=1, songs=2)
-    raw["data"]["validation_paths"] = [str(other)]
+    raw["data"]["options"]["validation_paths"] = [str(other)]
     config = config_from_dict(raw, str(tmp_path / "c.yaml"))
-    assert [s.parent.parent for s in make_source(config, VALIDATION, 3).paths] == [other] * 2
-    assert {s.parent.parent for s in make_source(config, "train", 3).paths} == {tree}
+    assert [s.parent.parent for s in make_split_source(config, VALIDATION, 3).paths] == [other] * 2
+    assert {s.parent.parent for s in make_split_source(config, "train", 3).paths} == {tree}
 
     # The run folder's copy of the config pins both lists, so a run resumes from anywhere.
     from sepzoo.train import _write_run_config
 
     run = tmp_path / "runs" / "deep" / "run"
     run.mkdir(parents=True)
-    raw["data"].update(paths=["tree"], validation_paths=["other"])
+    raw["data"]["options"].update(paths=["tree"], validation_paths=["other"])
     _write_run_config(config_from_dict(raw, str(tmp_path / "c.yaml")), run)
     pinned = load_config(run / "config.yaml")
-    assert [s.parent.parent for s in make_source(pinned, VALIDATION, 3).paths] == [other] * 2
-    assert {s.parent.parent for s in make_source(pinned, "train", 3).paths} == {tree}
+    assert [s.parent.parent for s in make_split_source(pinned, VALIDATION, 3).paths] == [other] * 2
+    assert {s.parent.parent for s in make_split_source(pinned, "train", 3).paths} == {tree}
 
 
 def test_train_writes_run_folder_and_preset(tmp_path):
@@ -125,7 +125,7 @@ def test_train_writes_run_folder_and_preset(tmp_path):
     assert training["wall_time_s"] > 0 and metadata["params"] > 0 and len(metadata["weights_sha256"]) == 64
 
     # The preset holds the best epoch's weights, not the last epoch's.
-    from sepzoo.preset import load_preset
+    from sepzoo.zoo import load_preset
 
     with np.load(out / "best.npz") as best_arrays:
         best_values = [best_arrays[f"arr_{i}"] for i in range(len(best_arrays.files) - 1)]
@@ -241,11 +241,11 @@ def test_jax_backend_data_parallel_fit_with_weight_average(tmp_path):
 
 def test_init_weights_starts_from_a_preset(tmp_path):
     from sepzoo.errors import ConfigError
-    from sepzoo.preset import load_preset
+    from sepzoo.zoo import load_preset
     from sepzoo.train import build_model, train
 
     start = build_model(load_config(TINY))
-    from sepzoo.preset import save_preset
+    from sepzoo.zoo import save_preset
 
     save_preset(start, tmp_path / "start")
     one_step = ["schedule.steps_per_epoch=1", "schedule.max_epochs=1", "schedule.fine_tune=false",

@@ -14,10 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sepzoo.data.midi import MidiChunkSource
+from sepzoo.data.midi.render_cache import render_corpus
+from sepzoo.data.midi.soundfonts import find_soundfont
+from sepzoo.data.midi.stem_tasks import get_task
 from sepzoo.data.pipeline import make_tf_dataset
-from sepzoo.data.render_cache import CachedChunkSource, render_corpus
-from sepzoo.data.soundfonts import find_soundfont
-from sepzoo.data.stem_tasks import get_task
+from sepzoo.data.stem_tree import StemTreeSource
 from sepzoo.errors import DataError
 
 PREPARED_SPLITS = ("validation", "test")
@@ -91,7 +92,7 @@ class MidiSynth:
         elif split in PREPARED_SPLITS:
             if not (self.data_dir / split / "render.json").is_file():
                 raise DataError(f"{self.data_dir / split}: split not prepared; call download_and_prepare() first")
-            source = CachedChunkSource(self.data_dir / split, self.task.sources, chunk_samples, **source_options)
+            source = StemTreeSource(self.data_dir / split, self.task.sources, chunk_samples, **source_options)
         else:
             raise DataError(f"split {split!r} is unknown; use train, validation or test")
         return make_tf_dataset(source, batch_size)

@@ -19,6 +19,7 @@ VERBS = {
     "render": ("sepzoo.cli.render", "render a MIDI folder into a MUSDB-style stem tree"),
     "evaluate": ("sepzoo.cli.evaluate", "score models on a stem tree the SiSEC 2018 way"),
     "train": ("sepzoo.cli.train", "train a zoo model from a YAML config"),
+    "publish": ("sepzoo.cli.publish", "turn a finished training run into a zoo version"),
 }
 
 
@@ -56,10 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    _quiet_frameworks()
     from sepzoo.errors import SepzooError
 
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # --help and usage errors exit here, before any framework loads
+    _quiet_frameworks()
     try:
         return int(args._run(args) or 0)
     except SepzooError as error:

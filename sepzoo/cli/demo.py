@@ -22,8 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load_model(name: str):
     """The model with its published weights, or random weights with a plain notice when none exist yet."""
-    from sepzoo.preset import load_preset, read_metadata
-    from sepzoo.zoo import fetch_weights, get_preset, has_weights, load
+    from sepzoo.zoo import fetch_weights, get_preset, has_weights, load, load_preset, read_metadata
 
     if not has_weights(name):
         return load(name, weights=None), "RANDOM weights: no trained weights are published for this model yet"
@@ -39,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sepzoo.audio_io import write_audio
-    from sepzoo.data.compose import compose_demo_song
-    from sepzoo.data.render import render_stems
+    from sepzoo.data.midi.compose import compose_demo_song
+    from sepzoo.data.midi.render import render_stems
     from sepzoo.metrics import signal_to_distortion
     from sepzoo.separator import Separator
 

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="zoo name (see `sepzoo list`) or preset folder")
+    parser.add_argument("name", help="zoo name or name/version (see `sepzoo list`), or a preset folder or archive")
 
 
 def run(args: argparse.Namespace) -> int:
     from sepzoo import hub
-    from sepzoo.preset import read_metadata
-    from sepzoo.zoo import build_model, fetch_weights, get_preset, presets
+    from sepzoo.zoo import build_model, fetch_weights, read_metadata, resolve
 
-    if args.name in presets() or "/" not in args.name:
-        spec = get_preset(args.name)
-        info = {"name": spec.name, "description": spec.description, **build_model(spec.class_name, spec.config).describe()}
-        info["weights"] = spec.handle or "none published yet"
-        if spec.handle is not None:
-            info["metadata"] = read_metadata(fetch_weights(spec.name))
+    if "://" in args.name or os.path.exists(args.name):
+        print(json.dumps(read_metadata(hub.fetch(args.name)), indent=2))
+        return 0
+    spec, version = resolve(args.name)
+    info = {"name": spec.name, "description": spec.description, **build_model(spec.class_name, spec.config).describe(),
+            "versions": sorted(spec.versions), "default_version": spec.default_version}
+    if version is None:
+        info["weights"] = "none published yet"
     else:
-        info = read_metadata(hub.fetch(args.name))
-    print(json.dumps(info, indent=2))
+        info["weights"] = spec.versions[version].handle
+        info["metadata"] = read_metadata(fetch_weights(f"{spec.name}/{version}"))
+    print(json.dumps(info, indent=2, ensure_ascii=False))
     return 0

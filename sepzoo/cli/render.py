@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render the tree and print one summary line; returns 0."""
-    from sepzoo.data.render_cache import render_corpus
+    from sepzoo.data.midi.render_cache import render_corpus
 
     if args.excerpt_seconds is not None and args.excerpt_seconds <= 0:
         raise ConfigError(f"--excerpt-seconds {args.excerpt_seconds}: must be positive; omit it for whole songs")

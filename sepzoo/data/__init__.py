@@ -1,21 +1,28 @@
-"""Training data: MIDI-synthesised stems (render, chunk, pool), render caches, and batch pipelines.
+"""Training data: the registry of example sources and the sources built in, stem trees, augmentation, and
+batch pipelines.
+
+- :mod:`sepzoo.data.sources`: ``data.kind`` -> source class (:func:`make_source`, :func:`register_source`);
+- :mod:`sepzoo.data.tones` (``tones``), :mod:`sepzoo.data.midi` (``midi``, the MIDI engine),
+  :mod:`sepzoo.data.stem_tree` (``stem_tree``, alias ``cache``): the kinds built in, each registering itself;
+- :mod:`sepzoo.data.augment`: training-only speed change, remixing and EQ of any source.
 
 NumPy-only at import; :mod:`sepzoo.data.pipeline` (Keras, TensorFlow) loads when its names are first used.
 """
 
-from sepzoo.data.chunk_pool import ChunkPool
+# The registry first, then the kinds built in, in the order `source_kinds()` lists them.
+from sepzoo.data.sources import describe_source, make_source, register_source, source_kinds  # noqa: I001
+from sepzoo.data.tones import ToneSource
 from sepzoo.data.chunks import ChunkFilter
-from sepzoo.data.midi import MidiChunkSource
-from sepzoo.data.render import StemRenderer, load_midi, render_stems
-from sepzoo.data.render_cache import CachedChunkSource, render_corpus
-from sepzoo.data.soundfonts import default_soundfont, find_soundfont
-from sepzoo.data.splits import list_midi_files, split_of
-from sepzoo.data.stem_tasks import StemTask, get_task, list_tasks, register_task
+from sepzoo.data.midi import (ChunkPool, MidiChunkSource, StemRenderer, StemTask, default_soundfont, find_soundfont,
+                              get_task, list_midi_files, list_tasks, load_midi, register_task, render_corpus,
+                              render_stems, split_of)
+from sepzoo.data.stem_tree import CachedChunkSource, StemTrees, StemTreeSource, open_stem_tree
 
 _PIPELINE = ("ExamplePyDataset", "iterate_batches", "make_tf_dataset")
 
 
 def __getattr__(name):
+    # Keras and TensorFlow load only when a pipeline name is first used, not on `import sepzoo.data`.
     if name in _PIPELINE:
         from sepzoo.data import pipeline
 
@@ -30,15 +37,23 @@ __all__ = [
     "MidiChunkSource",
     "StemRenderer",
     "StemTask",
+    "StemTreeSource",
+    "StemTrees",
+    "ToneSource",
     "default_soundfont",
+    "describe_source",
     "find_soundfont",
     "get_task",
     "list_midi_files",
     "list_tasks",
     "load_midi",
+    "make_source",
+    "open_stem_tree",
+    "register_source",
     "register_task",
     "render_corpus",
     "render_stems",
+    "source_kinds",
     "split_of",
     *_PIPELINE,
 ]

@@ -10,7 +10,16 @@ import numpy as np
 from sepzoo.data.chunks import Example, mix_within_full_scale
 from sepzoo.data.equalize import random_equalizer
 from sepzoo.data.remix import remix_examples
-from sepzoo.data.speed import random_speed
+from sepzoo.data.sources import TRAIN, describe_source
+from sepzoo.data.speed import input_samples, random_speed
+
+
+def source_samples(context_samples: int, split: str, speed_change: float = 0.0) -> int:
+    """Length of the examples a source cuts for ``split``, samples: ``context_samples``, plus, for training,
+    the margin that a speed change of up to ``speed_change`` resamples away."""
+    if split != TRAIN or speed_change == 0:
+        return context_samples
+    return input_samples(context_samples, speed_change)
 
 
 class AugmentedSource:
@@ -39,6 +48,17 @@ class AugmentedSource:
         self.source, self.seed, self.sample_rate = source, seed, sample_rate
         self.remix, self.remix_pool, self.eq_db = remix, remix_pool, eq_db
         self.speed_change, self.example_samples = speed_change, example_samples
+
+    def describe(self) -> str:
+        """The wrapped source's model-card line followed by the augmentations applied."""
+        text = describe_source(self.source)
+        if self.remix:
+            text += f"; {self.remix:.0%} of examples remixed from stems of different songs (pool {self.remix_pool})"
+        if self.eq_db:
+            text += f"; random per-stem EQ up to ±{self.eq_db:g} dB"
+        if self.speed_change:
+            text += f"; each stem resampled to a random speed within ±{self.speed_change:.0%}"
+        return text
 
     def __getattr__(self, name: str) -> Any:
         if name == "source":  # not set yet (e.g. while unpickling): no delegation loop

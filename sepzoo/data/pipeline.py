@@ -57,7 +57,7 @@ def make_tf_dataset(source: Source, batch_size: int, *, shuffle_buffer: int = 0,
         shuffle_buffer: if > 0, shuffle examples through a buffer of this many (on top of the source's pool).
         prefetch: overlap producing batches with training (``tf.data.AUTOTUNE``).
     """
-    import tensorflow as tf
+    import tensorflow as tf  # here: under the JAX backend TensorFlow loads only when a tf.data stream is built
 
     mixture_shape, stems_shape = example_shapes(source)
     signature = (tf.TensorSpec(mixture_shape, tf.float32), tf.TensorSpec(stems_shape, tf.float32))

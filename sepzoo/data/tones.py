@@ -18,11 +18,16 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from sepzoo.data.sources import VALIDATION, RegisteredSource, SourceRequest, register_source
 from sepzoo.errors import DataError
 
+# Validation streams draw from seeds far from any training stream's.
+_VALIDATION_SEED_OFFSET = 1 << 40
 
-class ToneSource:
-    """Endless, reproducible stream of synthetic tone mixtures.
+
+@register_source("tones")
+class ToneSource(RegisteredSource):
+    """Endless, reproducible stream of synthetic tone mixtures (``data.kind: tones``).
 
     Args:
         sources: source names; their count sets the number of bands.
@@ -34,6 +39,26 @@ class ToneSource:
         notes_per_chunk: mean number of note or burst onsets per source and chunk.
         silent_probability: chance that a source is silent in an example.
     """
+
+    OPTIONS = {
+        "low_hz": "lower edge of the lowest band, Hz (default 60)",
+        "notes_per_chunk": "mean note or burst onsets per source and example (default 3)",
+        "silent_probability": "chance that a source is silent in an example (default 0.1)",
+    }
+    NOT_OPTIONS = {"vary_timbre": "re-voices songs as they are rendered, so it needs data.kind midi, not tones"}
+
+    @classmethod
+    def option_problems(cls, options) -> list[str]:
+        """Non-numeric option values, one line each."""
+        return [f"{key}: {value!r} is not allowed; expected a number" for key, value in options.items()
+                if isinstance(value, bool) or not isinstance(value, (int, float))]
+
+    @classmethod
+    def from_options(cls, request: SourceRequest, options: dict) -> ToneSource:
+        """Tones for ``request``; the validation split draws from seeds far from every training stream's."""
+        offset = _VALIDATION_SEED_OFFSET if request.split == VALIDATION else 0
+        return cls(request.sources, request.sample_rate, request.example_samples, request.channels,
+                   seed=request.seed + offset, **options)
 
     def __init__(
         self,

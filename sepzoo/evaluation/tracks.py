@@ -1,7 +1,8 @@
 """Test sets for evaluation: a MUSDB-style stem tree or real MUSDB18 ``.stem.mp4`` files.
 
 A stem tree is ``ROOT/<track>/mixture.wav`` plus one ``ROOT/<track>/<source>.wav`` per source, as
-``sepzoo render`` writes (``OUTDIR/<split>/<song>/...``) and as MUSDB18-HQ ships. MUSDB18 proper
+``sepzoo render`` writes (``OUTDIR/<split>/<song>/...``) and as MUSDB18-HQ ships; it is read by
+:mod:`sepzoo.data.stem_tree`, the reader training uses too. MUSDB18 proper
 (``ROOT/<split>/<track>.stem.mp4``) is read through the ``musdb`` package. Either way ``ROOT`` may be the
 split folder itself, or the folder above it with ``split`` naming the split.
 
@@ -20,13 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sepzoo.audio_io import audio_info, read_audio
+from sepzoo.data.stem_tree import MIXTURE, open_stem_tree, read_track, stem_names
 from sepzoo.errors import DataError
 from sepzoo.evaluation.extras import require
-
-MIXTURE = "mixture"
-"""File stem of the mixture in a stem tree (``mixture.wav``)."""
-
 
 @dataclass(frozen=True)
 class Track:
@@ -104,38 +101,20 @@ def open_test_set(root: str | os.PathLike, split: str | None = None,
 
 
 def _open_stem_tree(folder: Path, track_folders: list[Path], sources: Sequence[str] | None) -> EvaluationSet:
-    """Check every track folder's headers now; decode later, one track at a time."""
+    """Check every track folder's headers now (:func:`~sepzoo.data.stem_tree.open_stem_tree`); decode later,
+    one track at a time. Without ``sources`` the first track's stem files name them, sorted."""
     if sources is None:
-        sources = sorted(path.stem for path in track_folders[0].glob("*.wav") if path.stem != MIXTURE)
+        sources = stem_names(track_folders[0])
         if not sources:
             raise DataError(f"{track_folders[0]}: has {MIXTURE}.wav but no <source>.wav stems; "
                             "re-render the track with its stems")
-    for track_folder in track_folders:
-        _check_track_files(track_folder, sources)
-    tracks = tuple(TrackFiles(path.name, partial(_load_stem_tree_track, path)) for path in track_folders)
-    return EvaluationSet(folder, tuple(sources), tracks)
-
-
-def _check_track_files(track_folder: Path, sources: Sequence[str]) -> None:
-    """Raise DataError unless every source file exists and matches the mixture's rate, channels and length."""
-    mixture = audio_info(track_folder / f"{MIXTURE}.wav")
-    for source in sources:
-        path = track_folder / f"{source}.wav"
-        if not path.is_file():
-            raise DataError(f"{path}: missing; every track needs {MIXTURE}.wav and one file per source "
-                            f"({', '.join(sources)}); re-render the track or remove its folder")
-        stem = audio_info(path)
-        for what, unit, expected, got in (("sample rate", " Hz", mixture.sample_rate, stem.sample_rate),
-                                          ("channel count", "", mixture.channels, stem.channels),
-                                          ("length", " samples", mixture.frames, stem.frames)):
-            if got != expected:
-                raise DataError(f"{path}: {what} is {got}{unit} but {MIXTURE}.wav has {expected}{unit}; "
-                                "stems and mixture must match, re-render the track")
+    tree = open_stem_tree(folder, sources, check_headers=True, one_rate=False)
+    tracks = tuple(TrackFiles(path.name, partial(_load_stem_tree_track, path)) for path in tree.tracks)
+    return EvaluationSet(folder, tree.sources, tracks)
 
 
 def _load_stem_tree_track(track_folder: Path, sources: Sequence[str]) -> Track:
-    mixture, sample_rate = read_audio(track_folder / f"{MIXTURE}.wav")
-    stems = {source: read_audio(track_folder / f"{source}.wav")[0] for source in sources}
+    mixture, stems, sample_rate = read_track(track_folder, sources)
     return Track(track_folder.name, mixture, stems, sample_rate)
 
 

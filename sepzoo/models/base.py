@@ -2,9 +2,72 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
+
+_MODEL_CLASSES: dict[str, type["SeparationModel"]] = {}
+_PRESETS: dict[str, dict[str, Any]] = {}
+_PRESET_KEYS = {"description", "config"}
+
+
+def register_model(presets: Mapping[str, Mapping[str, Any]] | None = None) -> Callable[[type], type]:
+    """Class decorator that makes a :class:`SeparationModel` subclass a zoo model.
+
+    It registers the class with Keras (``package="sepzoo"``, so a ``.keras`` file naming it loads once
+    ``sepzoo`` is imported) and records its presets, the zoo entries built on it (keras-hub's
+    ``register_presets``). Each preset is ``name -> {"description": str, "config": constructor kwargs}``;
+    published weights are not part of it: ``sepzoo publish`` records them (see :mod:`sepzoo.zoo`).
+
+    Example::
+
+        @register_model(presets={"tiny": {"description": "...", "config": {"sources": ["a", "b"]}}})
+        class Tiny(SeparationModel):
+            ...
+
+    Args:
+        presets: zoo entries built on the class, by name.
+    """
+
+    def register(cls: type) -> type:
+        if not (isinstance(cls, type) and issubclass(cls, SeparationModel)):
+            raise TypeError(f"register_model: {cls!r} is not a SeparationModel subclass")
+        for name, entry in (presets or {}).items():
+            unknown = set(entry) - _PRESET_KEYS
+            if unknown or "description" not in entry:
+                raise ValueError(f"preset {name!r} of {cls.__name__}: keys must be {sorted(_PRESET_KEYS)}, "
+                                 f"got {sorted(entry)}")
+            owner = _PRESETS.get(name, {}).get("class_name")
+            if owner not in (None, cls.__name__):
+                raise ValueError(f"preset {name!r} is already registered by {owner}")
+        keras.saving.register_keras_serializable(package="sepzoo")(cls)
+        _MODEL_CLASSES[cls.__name__] = cls
+        for name, entry in (presets or {}).items():
+            _PRESETS[name] = {"class_name": cls.__name__, "description": entry["description"],
+                              "config": dict(entry.get("config", {}))}
+        return cls
+
+    return register
+
+
+def unregister_model(class_name: str) -> None:
+    """Forget a zoo model class and its presets (for tests that register a temporary model)."""
+    cls = _MODEL_CLASSES.pop(class_name, None)
+    for name in [name for name, entry in _PRESETS.items() if entry["class_name"] == class_name]:
+        del _PRESETS[name]
+    if cls is not None:
+        keras.saving.get_custom_objects().pop(f"sepzoo>{class_name}", None)
+
+
+def model_classes() -> dict[str, type["SeparationModel"]]:
+    """Registered zoo model classes by class name."""
+    return dict(_MODEL_CLASSES)
+
+
+def registered_presets() -> dict[str, dict[str, Any]]:
+    """Presets registered by the model classes: ``name -> {"class_name", "description", "config"}``."""
+    return {name: {**entry, "config": dict(entry["config"])} for name, entry in _PRESETS.items()}
 
 
 class SeparationModel(keras.Model):

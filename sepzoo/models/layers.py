@@ -356,3 +356,143 @@ class Rescale(layers.Layer):
 
     def compute_output_shape(self, input_shapes):
         return input_shapes[0]
+
+
+# --- Short-time Fourier transform ------------------------------------------------------------------------------------
+
+
+def _stft_frames(samples, fft_size: int, hop_size: int, center: bool):
+    """Frames :class:`STFT` makes of ``samples`` samples (None stays None)."""
+    if samples is None:
+        return None
+    return 1 + samples // hop_size if center else 1 + (samples - fft_size) // hop_size
+
+
+def _window_spectrum(window: str | None, fft_size: int):
+    """``(real, imag)`` of the rFFT of the periodic ``window`` (None = rectangular), as numpy arrays."""
+    import numpy as np
+    import scipy.signal
+
+    values = np.ones(fft_size) if window is None else scipy.signal.get_window(window, fft_size, fftbins=True)
+    spectrum = np.fft.rfft(values)
+    return spectrum.real.astype(np.float32), spectrum.imag.astype(np.float32)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class STFT(layers.Layer):
+    """Short-time Fourier transform of each channel: ``(B, T, K)`` waveforms -> ``(B, K, frames, fft_size//2 + 1)``.
+
+    Built on ``keras.ops.stft``, so it runs on any backend. Frame ``f`` starts at sample ``f * hop_size``
+    (``center=False``: ``frames = 1 + (T - fft_size) // hop_size``, and ``T`` must be at least ``fft_size``) or
+    is centred on it (``center=True``: the signal is reflect-padded by ``fft_size // 2`` on both sides,
+    ``frames = 1 + T // hop_size``). Bin ``b`` is the frequency ``b * sample_rate / fft_size``.
+
+    Args:
+        fft_size: frame and FFT length, samples.
+        hop_size: distance between frame starts, samples (at most ``fft_size``).
+        window: ``"hann"`` or ``"hamming"`` (periodic, as ``keras.ops.stft`` takes them), or None for a
+            rectangular one.
+        center: centre frames on their hop positions instead of starting them there.
+        output: ``"magnitude"``: one tensor ``sqrt(re² + im² + 1e-12)`` (linear, unnormalised: a sine of
+            amplitude ``A`` on a bin gives ``A * sum(window) / 2``; the ``1e-12`` keeps the gradient finite at
+            silence); ``"complex"``: the tuple ``(real, imag)``, each of that shape.
+    """
+
+    OUTPUTS = ("magnitude", "complex")
+
+    def __init__(self, fft_size: int, hop_size: int, window: str | None = "hann", center: bool = False,
+                 output: str = "magnitude", **kwargs):
+        super().__init__(**kwargs)
+        if output not in self.OUTPUTS:
+            raise ValueError(f"STFT output {output!r} is not one of {', '.join(self.OUTPUTS)}")
+        if not 1 <= int(hop_size) <= int(fft_size):
+            raise ValueError(f"STFT hop_size {hop_size} must be between 1 and fft_size {fft_size} samples")
+        self.fft_size = int(fft_size)
+        self.hop_size = int(hop_size)
+        self.window = window
+        self.center = bool(center)
+        self.output_mode = output  # ``Layer.output`` is taken
+
+    def call(self, waveforms):
+        signals = ops.transpose(waveforms, (0, 2, 1))  # (B, K, T): keras.ops.stft transforms the last axis
+        real, imag = ops.stft(signals, self.fft_size, self.hop_size, self.fft_size, window=self.window,
+                              center=self.center)
+        if self.output_mode == "complex":
+            return real, imag
+        return ops.sqrt(ops.square(real) + ops.square(imag) + 1e-12)
+
+    def compute_output_shape(self, input_shape):
+        batch, samples, channels = input_shape
+        shape = (batch, channels, _stft_frames(samples, self.fft_size, self.hop_size, self.center),
+                 self.fft_size // 2 + 1)
+        return (shape, shape) if self.output_mode == "complex" else shape
+
+    def get_config(self):
+        return {**super().get_config(), "fft_size": self.fft_size, "hop_size": self.hop_size,
+                "window": self.window, "center": self.center, "output": self.output_mode}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class InverseSTFT(layers.Layer):
+    """Inverse of :class:`STFT` with ``output="complex"``: ``(real, imag)`` -> ``(B, T, K)`` waveforms.
+
+    Takes the pair ``(real, imag)``, each ``(B, K, frames, fft_size//2 + 1)``, and overlap-adds the frames
+    (``keras.ops.istft``). Every sample is then divided by the summed squared window of the frames that
+    cover it, measured by running the same ``keras.ops.istft`` on frames that hold the window itself, so
+    samples near the ends, which fewer frames cover, come back too (some backends normalise by the
+    steady-state sum only). With the same ``fft_size``, ``hop_size``, ``window`` and ``center`` as the forward
+    transform it gives the signal back: all of it with ``center=True``; with ``center=False`` all but the
+    first and last few samples, where the window is near zero (those stay as ``keras.ops.istft`` gives them).
+    Output length in samples: ``length`` if given, else ``(frames - 1) * hop_size + fft_size``
+    (``center=False``) or ``(frames - 1) * hop_size`` (``center=True``).
+
+    Args:
+        fft_size: frame and FFT length, samples.
+        hop_size: distance between frame starts, samples.
+        window: window name, or None for a rectangular one; as given to :class:`STFT`.
+        center: whether the forward transform centred its frames.
+        length: output samples (cut or zero-padded to it), or None.
+    """
+
+    def __init__(self, fft_size: int, hop_size: int, window: str | None = "hann", center: bool = False,
+                 length: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 1 <= int(hop_size) <= int(fft_size):
+            raise ValueError(f"InverseSTFT hop_size {hop_size} must be between 1 and fft_size {fft_size} samples")
+        self.fft_size = int(fft_size)
+        self.hop_size = int(hop_size)
+        self.window = window
+        self.center = bool(center)
+        self.length = None if length is None else int(length)
+        self._window_spectrum = _window_spectrum(window, self.fft_size)
+
+    def _istft(self, real, imag):
+        return ops.istft((real, imag), self.fft_size, self.hop_size, self.fft_size, length=self.length,
+                         window=self.window, center=self.center)
+
+    def call(self, inputs):
+        real, imag = inputs
+        signals = self._istft(real, imag)
+        # What keras.ops.istft makes of frames holding just the window: the squared-window envelope over its
+        # own normalisation. 1 wherever the backend normalised exactly; near 0 where no window reaches.
+        frames = ops.ones((ops.shape(real)[-2], 1), dtype=real.dtype)
+        window_real, window_imag = (ops.convert_to_tensor(part, dtype=real.dtype) for part in self._window_spectrum)
+        gain = self._istft(frames * window_real, frames * window_imag)
+        signals = signals / ops.where(gain > 1e-3, gain, 1.0)
+        if self.length is not None:  # keras.ops.istft only cuts to ``length``; pad so that it can also grow
+            padding = [(0, 0)] * (len(signals.shape) - 1) + [(0, self.length)]
+            signals = ops.pad(signals, padding)[..., : self.length]
+        return ops.transpose(signals, (0, 2, 1))  # (B, K, T) -> (B, T, K)
+
+    def compute_output_shape(self, input_shapes):
+        # The shapes of (real, imag), or one of them.
+        single = input_shapes[0] is None or isinstance(input_shapes[0], int)
+        batch, channels, frames, _ = tuple(input_shapes if single else input_shapes[0])
+        samples = self.length
+        if samples is None and frames is not None:
+            samples = (frames - 1) * self.hop_size + (0 if self.center else self.fft_size)
+        return (batch, samples, channels)
+
+    def get_config(self):
+        return {**super().get_config(), "fft_size": self.fft_size, "hop_size": self.hop_size,
+                "window": self.window, "center": self.center, "length": self.length}

@@ -1,4 +1,4 @@
-"""LightweightASPP: a ~0.85 M-parameter Wave-U-Net-style waveform separator (SEEDS.md part B)."""
+"""LightweightASPP: a ~0.85 M-parameter Wave-U-Net-style waveform separator (docs/research.md, part B)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Sequence
 import keras
 from keras import layers
 
-from sepzoo.models.base import SeparationModel
+from sepzoo.models.base import SeparationModel, register_model
 from sepzoo.models.layers import (
     AtrousSpatialPyramidPooling,
     DepthToTime,
@@ -19,6 +19,7 @@ from sepzoo.models.layers import (
     TimeToDepth,
     WindowStandardize,
 )
+from sepzoo.models.lightweight_aspp_presets import PRESETS
 from sepzoo.models.receptive_field import receptive_field
 
 VARIANTS = {
@@ -32,11 +33,11 @@ OUTPUT_HEADS = {
 }
 
 
-@keras.saving.register_keras_serializable(package="sepzoo")
+@register_model(presets=PRESETS)
 class LightweightASPP(SeparationModel):
     """Waveform-to-waveform separator with an ASPP encoder and a receptive-field-preserving decoder.
 
-    After the lightweight end-to-end separation model of SEEDS.md part B. A stem conv and four downsampling
+    After the lightweight end-to-end separation model of docs/research.md, part B. A stem conv and four downsampling
     blocks (stride-2 conv + depthwise-separable conv) bring the mixture to 1/16 of the sample rate, where an
     ASPP bottleneck (atrous separable convs at several rates + global pooling) widens the receptive field to
     the whole context window. The decoder is one of three variants:

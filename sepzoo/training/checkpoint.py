@@ -57,6 +57,8 @@ class TrainState:
             re-seeded from the step counter whenever it restarts, so no stretch of data is replayed).
         finished: the schedule has run to its end.
         resumed_from_step: step of the checkpoint this process resumed from (None for a fresh run).
+        wall_time_s: seconds spent training, summed over the run and every resume (up to the last
+            checkpoint of a process that was killed).
     """
 
     learning_rate: float
@@ -71,6 +73,7 @@ class TrainState:
     bad_epochs: int = 0
     finished: bool = False
     resumed_from_step: int | None = None
+    wall_time_s: float = 0.0
 
 
 def write_text_atomically(path: Path, text: str) -> None:

@@ -17,14 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from sepzoo.data.chunk_pool import ChunkPool, pooled
 from sepzoo.data.chunks import ChunkFilter, Example, cut_chunks, random_gains
-from sepzoo.data.parallel import ordered_map
-from sepzoo.data.render import get_renderer, group_instruments, load_midi
-from sepzoo.data.soundfonts import find_soundfont
-from sepzoo.data.splits import files_in_split, list_midi_files
-from sepzoo.data.stem_tasks import StemTask, get_task
-from sepzoo.data.timbre import vary_programs
+from sepzoo.data.midi.chunk_pool import ChunkPool, pooled
+from sepzoo.data.midi.parallel import ordered_map
+from sepzoo.data.midi.render import get_renderer, group_instruments, load_midi
+from sepzoo.data.midi.soundfonts import find_soundfont
+from sepzoo.data.midi.splits import files_in_split, list_midi_files
+from sepzoo.data.midi.stem_tasks import StemTask, get_task
+from sepzoo.data.midi.timbre import vary_programs
+from sepzoo.data.sources import TRAIN, RegisteredSource, SourceRequest, path_list, register_source
 from sepzoo.errors import ConfigError, DataError
 
 log = logging.getLogger("sepzoo.data")
@@ -90,7 +91,8 @@ def chunk_song(job: tuple[str, int, SongSettings]) -> SongChunks:
     return SongChunks(path, examples, seconds=seconds, cpu_seconds=time.process_time() - started)
 
 
-class MidiChunkSource:
+@register_source("midi")
+class MidiChunkSource(RegisteredSource):
     """An iterable of examples ``(mixture (samples, channels), stems (samples, n_sources * channels))``.
 
     Each iteration is one pass over the split's songs in a seeded random order: workers render songs and cut
@@ -113,13 +115,35 @@ class MidiChunkSource:
         max_chunks_per_piece: cap on chunks taken from one song per pass (``None`` = no cap).
         gain_range: per-stem gain U[low, high]; ``None`` disables augmentation (use for evaluation).
         vary_timbre: re-voice each song before rendering with random programs of the same GM families and
-            stems and a random drum kit (:func:`~sepzoo.data.timbre.vary_programs`); a song sounds different
+            stems and a random drum kit (:func:`~sepzoo.data.midi.timbre.vary_programs`); a song sounds different
             every time it is rendered.
         silence_db, dominance_db: chunk filter thresholds, see :class:`ChunkFilter`.
         workers: rendering processes (0 = render in this process).
         repeat: loop over the songs forever (a new order each loop).
         fresh_each_pass: a new iteration of the source uses new random draws (``False`` repeats the first).
+
+    As ``data.kind: midi`` its options (``data.options``) are ``paths`` (MIDI folders or files, relative to
+    the config file) and the keyword arguments in :attr:`OPTIONS`; validation serves fixed examples without
+    gain augmentation or re-voicing.
     """
+
+    OPTIONS = {
+        "paths": "MIDI folders (searched recursively) or files, relative to the config file",
+        "task": "stem task, e.g. midi4 (default)",
+        "reuse_factor": "times a rendered chunk may be served (default 1)",
+        "vary_timbre": "re-voice training songs with other programs of the same GM families and random drum "
+                       "kits as they are rendered (default false)",
+        "soundfont": ".sf2 path or name, or a TiMidity++ .cfg (default TimGM6mb)",
+        "pool_size": "examples held in the shuffling pool (default 256)",
+        "max_chunks_per_piece": "cap on chunks taken from one song per pass (default 32; none = no cap)",
+        "gain_range": "per-stem gain range [low, high] of training examples (default [0.7, 1.0]; none = off)",
+        "silence_db": "drop chunks whose mixture is quieter than this, dB (default -50)",
+        "dominance_db": "drop chunks where one stem is the mixture but for this many dB (default 20; none = off)",
+        "workers": "rendering processes (default 0 = in the training process)",
+        "fresh_each_pass": "a new pass over the source draws new chunks (default true for training)",
+    }
+    REQUIRED = ("paths",)
+    PATH_OPTIONS = ("paths",)
 
     def __init__(
         self,
@@ -170,8 +194,68 @@ class MidiChunkSource:
         self.workers = workers
         self.repeat = repeat
         self.fresh_each_pass = fresh_each_pass
+        self.split = split
         self.stats: Counter = Counter()
         self._passes = 0
+        named = [midi_paths] if isinstance(midi_paths, (str, Path)) else sorted({Path(p).parent for p in midi_paths})
+        self.corpus = [Path(p).name for p in named]
+        """Folders the songs come from, as :meth:`describe` names them (no absolute paths)."""
+
+    @classmethod
+    def option_problems(cls, options) -> list[str]:
+        """Bad values of known options, one line each."""
+        problems = super().option_problems(options)
+        if "task" in options:
+            try:
+                get_task(options["task"])
+            except ConfigError as error:
+                problems.append(f"task: {error}")
+        for key, least in (("reuse_factor", 1), ("pool_size", 1), ("workers", 0), ("max_chunks_per_piece", 1)):
+            value = options.get(key)
+            if key in options and not (value is None and key == "max_chunks_per_piece") and (
+                    isinstance(value, bool) or not isinstance(value, int) or value < least):
+                problems.append(f"{key}: {value!r} is not allowed; expected an integer >= {least}")
+        for key in ("vary_timbre", "fresh_each_pass"):
+            if key in options and not isinstance(options[key], bool):
+                problems.append(f"{key}: {options[key]!r} is not allowed; expected true or false")
+        gains = options.get("gain_range")
+        if gains is not None and not (isinstance(gains, (list, tuple)) and len(gains) == 2
+                                      and all(isinstance(g, (int, float)) for g in gains)):
+            problems.append(f"gain_range: {gains!r} is not allowed; expected [low, high] or none")
+        return problems
+
+    @classmethod
+    def from_options(cls, request: SourceRequest, options: dict) -> MidiChunkSource:
+        """Live rendering of the MIDI files under ``options["paths"]`` for ``request.split``."""
+        given = path_list(options["paths"])
+        paths = [request.resolve(p) for p in given]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise ConfigError(f"data.options.paths: {', '.join(missing)} not found; "
+                              "paths are relative to the config file")
+        files = [f for p in paths for f in (list_midi_files(p) if p.is_dir() else [p])]
+        kwargs = {key: value for key, value in options.items() if key != "paths"}
+        kwargs["task"] = kwargs.get("task") or "midi4"
+        kwargs["vary_timbre"] = bool(kwargs.get("vary_timbre")) and request.split == TRAIN
+        if kwargs.get("gain_range") is not None:
+            kwargs["gain_range"] = tuple(kwargs["gain_range"])
+        # Validation serves the same examples every epoch, without gain augmentation.
+        per_split = {} if request.split == TRAIN else {"gain_range": None, "fresh_each_pass": False}
+        source = cls(files, split=request.split, sample_rate=request.sample_rate,
+                     chunk_samples=request.example_samples, channels=request.channels, seed=request.seed,
+                     repeat=True, **{**per_split, **kwargs})
+        source.corpus = [request.portable(p) for p in given]
+        return source
+
+    def describe(self) -> str:
+        """One line for a model card's training-data field (folders named relative to the corpus)."""
+        settings = self.settings
+        text = (f"MIDI rendered live: {len(self.paths)} files of the {self.split or 'whole'} split from "
+                f"{', '.join(self.corpus)}, task {self.task.name}, soundfont {Path(settings.soundfont).name}, "
+                f"{settings.sample_rate} Hz, {settings.channels} channel(s), reuse factor {self.reuse_factor}")
+        if settings.vary_timbre:
+            text += "; songs re-voiced with random programs of their GM families"
+        return text
 
     @property
     def sources(self) -> tuple[str, ...]:

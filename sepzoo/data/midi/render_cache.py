@@ -1,4 +1,4 @@
-"""Render a MIDI corpus once to a MUSDB-HQ-style tree, and serve chunks from such a tree.
+"""Render a MIDI corpus once to a MUSDB-HQ-style stem tree (read back by :mod:`sepzoo.data.stem_tree`).
 
 Tree layout: ``OUTDIR/<split>/<song>/mixture.wav`` plus one ``<stem>.wav`` per source, float32 WAV at the
 render rate, and ``OUTDIR/<split>/render.json`` recording how it was made. ``<song>`` is the MIDI file's
@@ -11,19 +11,17 @@ import json
 import logging
 import zlib
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from sepzoo.audio_io import read_audio, write_audio
-from sepzoo.data.chunks import ChunkFilter, Example, cut_chunks, random_gains
-from sepzoo.data.render import get_renderer, group_instruments, load_midi
-from sepzoo.data.soundfonts import find_soundfont
-from sepzoo.data.splits import files_in_split, list_midi_files
-from sepzoo.data.stem_tasks import StemTask, get_task
-from sepzoo.data.timbre import vary_programs
+from sepzoo.audio_io import write_audio
+from sepzoo.data.midi.render import get_renderer, group_instruments, load_midi
+from sepzoo.data.midi.soundfonts import find_soundfont
+from sepzoo.data.midi.splits import files_in_split, list_midi_files
+from sepzoo.data.midi.stem_tasks import StemTask, get_task
+from sepzoo.data.midi.timbre import vary_programs
 from sepzoo.errors import DataError, OutputError
 
 log = logging.getLogger("sepzoo.data")
@@ -54,11 +52,6 @@ def busiest_window(stems: np.ndarray, window: int, hop: int, silence_db: float =
     return best * hop
 
 
-def song_folders(split_dir: Path) -> list[Path]:
-    """The song folders of a rendered split (those holding a ``mixture.wav``), sorted."""
-    return sorted(p for p in split_dir.iterdir() if (p / "mixture.wav").is_file())
-
-
 def render_corpus(
     midi_dir: str | Path,
     out_dir: str | Path,
@@ -84,13 +77,13 @@ def render_corpus(
         sample_rate: Hz.
         soundfont: ``.sf2`` path or name; ``None`` = TimGM6mb.
         drum_soundfont: ``.sf2`` that plays the drum kits instead (see
-            :class:`~sepzoo.data.render.StemRenderer`); ``None`` = ``soundfont``'s.
+            :class:`~sepzoo.data.midi.render.StemRenderer`); ``None`` = ``soundfont``'s.
         channels: 1 or 2.
         excerpt_seconds: keep only this long an excerpt of each song: the stretch where most stems play
             (see :func:`busiest_window`); ``None`` keeps whole songs.
         max_songs: stop after writing this many songs.
         timbre_seed: re-voice every song with random programs of the same GM families and stems, and a
-            random drum kit (see :func:`~sepzoo.data.timbre.vary_programs`), drawn from this seed and the
+            random drum kit (see :func:`~sepzoo.data.midi.timbre.vary_programs`), drawn from this seed and the
             song's name; ``None`` (default) plays the programs the MIDI file names.
         progress: show a tqdm bar on stderr.
 
@@ -144,76 +137,3 @@ def _write_song(folder: Path, sources: tuple[str, ...], stems: np.ndarray, sampl
     write_audio(folder / "mixture.wav", stems.sum(axis=0), sample_rate, subtype="FLOAT")
     for name, stem in zip(sources, stems):
         write_audio(folder / f"{name}.wav", stem, sample_rate, subtype="FLOAT")
-
-
-class CachedChunkSource:
-    """Examples cut from a rendered tree (see :func:`render_corpus`), for repeatable validation and tests.
-
-    Each pass visits the songs in sorted order (or a seeded shuffled order with ``shuffle``) and yields every
-    chunk that passes the filter, as ``(mixture (samples, channels), stems (samples, n_sources * channels))``.
-    The mixture is recomputed as the sum of the stem files.
-
-    Args:
-        split_dir: ``OUTDIR/<split>`` folder holding one folder per song.
-        sources: stem names in output order; default: those in ``render.json``.
-        chunk_samples: chunk length in samples.
-        seed: seed for the grid offset, order, and gains; a pass is identical every time.
-        shuffle: shuffle song order and chunks within each song.
-        gain_range: per-stem gain U[low, high]; ``None`` (default) serves the rendered levels.
-        max_chunks_per_piece, silence_db, dominance_db: as in :class:`~sepzoo.data.midi.MidiChunkSource`.
-    """
-
-    def __init__(
-        self,
-        split_dir: str | Path,
-        sources: tuple[str, ...] | None = None,
-        chunk_samples: int = 16384,
-        *,
-        seed: int = 0,
-        shuffle: bool = False,
-        gain_range: tuple[float, float] | None = None,
-        max_chunks_per_piece: int | None = None,
-        silence_db: float = -50.0,
-        dominance_db: float | None = 20.0,
-    ) -> None:
-        self.split_dir = Path(split_dir)
-        meta_path = self.split_dir / "render.json"
-        if not meta_path.is_file():
-            raise DataError(f"{self.split_dir}: no render.json; render the tree with `sepzoo render` first")
-        meta = json.loads(meta_path.read_text())
-        self.sources = tuple(sources or meta["sources"])
-        self.channels = int(meta["channels"])
-        self.sample_rate = int(meta["sample_rate"])
-        self.songs = song_folders(self.split_dir)
-        self.chunk_samples = chunk_samples
-        self.seed = seed
-        self.shuffle = shuffle
-        self.gain_range = gain_range
-        self.max_chunks = max_chunks_per_piece
-        self.chunk_filter = ChunkFilter(silence_db, dominance_db)
-
-    @property
-    def example_shapes(self) -> tuple[tuple[int, int], tuple[int, int]]:
-        """``((samples, channels), (samples, n_sources * channels))`` of every example."""
-        return (self.chunk_samples, self.channels), (self.chunk_samples, len(self.sources) * self.channels)
-
-    def load_song(self, folder: Path) -> np.ndarray:
-        """Stems of one song folder as float32 ``(n_sources, channels, samples)``."""
-        stems = []
-        for name in self.sources:
-            path = folder / f"{name}.wav"
-            if not path.is_file():
-                raise DataError(f"{path}: stem file missing; re-render the tree or pass the right sources")
-            stems.append(read_audio(path)[0])
-        return np.stack(stems)
-
-    def __iter__(self) -> Iterator[Example]:
-        rng = np.random.default_rng(self.seed)
-        order = rng.permutation(len(self.songs)) if self.shuffle else range(len(self.songs))
-        for index in order:
-            examples = cut_chunks(self.load_song(self.songs[index]), self.chunk_samples, rng, self.chunk_filter,
-                                  self.max_chunks)
-            if self.shuffle:
-                examples = [examples[i] for i in rng.permutation(len(examples))]
-            for example in examples:
-                yield random_gains(example, rng, self.gain_range) if self.gain_range else example

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sepzoo.data.stem_tasks import StemTask, get_task
+from sepzoo.data.midi.stem_tasks import StemTask, get_task
 
 FAMILY_SIZE = 8
 # The kits General MIDI 2 names in bank 128 (Standard, Room, Power, Electronic, TR-808, Jazz, Brush,

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import ctypes
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from sepzoo.data.soundfonts import find_soundfont
-from sepzoo.data.stem_tasks import StemTask, get_task
+from sepzoo.data.midi.soundfonts import find_soundfont
+from sepzoo.data.midi.stem_tasks import StemTask, get_task
 from sepzoo.errors import ConfigError, DataError
 
 PEAK = 0.99
@@ -42,6 +42,7 @@ def load_midi(midi: str | Path):
     pretty_midi's warnings about slightly non-standard files (tempo events on other tracks) are silenced: such
     files are common in real corpora and render fine.
     """
+    # Imported here: pretty_midi costs ~0.3 s, which `import sepzoo.data` (and so config loading) need not pay.
     import pretty_midi
 
     try:
@@ -118,6 +119,8 @@ class StemRenderer(BaseStemRenderer):
 
     def __init__(self, soundfont: str | Path | None = None, sample_rate: int = 22050, channels: int = 1,
                  drum_soundfont: str | Path | None = None) -> None:
+        # Imported here: pyfluidsynth loads libfluidsynth, needed only by a FluidSynth renderer, not by the rest
+        # of the MIDI engine (TiMidity++ patch sets, rendered trees).
         import fluidsynth
 
         check_render_settings(sample_rate, channels)
@@ -240,26 +243,44 @@ def _instrument_events(instrument, channel: int, sample_rate: int) -> list[tuple
     return events
 
 
+RendererFactory = Callable[[str, int, int, "str | None"], BaseStemRenderer]
+"""``factory(instrument_file, sample_rate, channels, drum_soundfont) -> renderer``."""
+
+_RENDERER_TYPES: dict[str, RendererFactory] = {}
 _RENDERERS: dict[tuple[str, int, int, str | None], BaseStemRenderer] = {}
+
+
+def register_renderer(suffix: str) -> Callable[[RendererFactory], RendererFactory]:
+    """Register the renderer factory for instrument files ending in ``suffix`` (e.g. ``".cfg"``); a decorator.
+
+    :func:`get_renderer` picks the factory by the file's suffix; files of an unregistered suffix go to
+    FluidSynth (``".sf2"``), which reports a file it cannot load. :mod:`sepzoo.data.midi.timidity` registers
+    TiMidity++ patch sets this way (``sepzoo.data.midi`` imports it).
+    """
+    def register(factory: RendererFactory) -> RendererFactory:
+        _RENDERER_TYPES[suffix.lower()] = factory
+        return factory
+
+    return register
+
+
+@register_renderer(".sf2")
+def _fluidsynth_renderer(soundfont: str, sample_rate: int, channels: int,
+                         drum_soundfont: str | None) -> BaseStemRenderer:
+    return StemRenderer(soundfont, sample_rate, channels, drum_soundfont)
 
 
 def get_renderer(soundfont: str | Path | None = None, sample_rate: int = 22050, channels: int = 1,
                  drum_soundfont: str | Path | None = None) -> BaseStemRenderer:
-    """The process-wide renderer for these settings (created once, then reused): FluidSynth for a ``.sf2``
+    """The process-wide renderer for these settings (created once, then reused), made by the factory
+    registered for the instrument file's suffix (:func:`register_renderer`): FluidSynth for a ``.sf2``
     (with ``drum_soundfont`` playing the kits, see :class:`StemRenderer`), TiMidity++ for a patch-set config
-    ``.cfg`` (see :mod:`sepzoo.data.timidity`)."""
+    ``.cfg`` (see :mod:`sepzoo.data.midi.timidity`)."""
     drums = None if drum_soundfont is None else str(find_soundfont(drum_soundfont))
     key = (str(find_soundfont(soundfont)), int(sample_rate), int(channels), drums)
     if key not in _RENDERERS:
-        if key[0].endswith(".cfg"):
-            if drums is not None:
-                raise ConfigError(f"{drums}: a separate drum soundfont works with FluidSynth .sf2 soundfonts, "
-                                  f"not with the patch set {key[0]}; drop it or render with an .sf2")
-            from sepzoo.data.timidity import TimidityRenderer
-
-            _RENDERERS[key] = TimidityRenderer(key[0], key[1], key[2])
-        else:
-            _RENDERERS[key] = StemRenderer(key[0], key[1], key[2], drums)
+        factory = _RENDERER_TYPES.get(Path(key[0]).suffix.lower(), _RENDERER_TYPES[".sf2"])
+        _RENDERERS[key] = factory(*key)
     return _RENDERERS[key]
 
 

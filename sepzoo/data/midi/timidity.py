@@ -5,7 +5,7 @@ freepats.cfg`` (Debian's ``timidity`` and ``freepats`` packages install ``/etc/t
 FreePats records its own instruments, so its renders give a model timbres that no ``.sf2`` in the zoo's
 training set shares.
 
-It follows the gain convention of :mod:`sepzoo.data.render`: each stem is rendered on its own (one TiMidity++
+It follows the gain convention of :mod:`sepzoo.data.midi.render`: each stem is rendered on its own (one TiMidity++
 run on a MIDI file holding only that stem's instruments, reverb and chorus at TiMidity++'s defaults, 24-bit
 output at 30 % volume so dense stems do not clip), the mixture is the sum of the stems, and one gain per song
 puts the mixture's peak at 0.99.
@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from sepzoo.audio_io import read_audio
-from sepzoo.data.render import BaseStemRenderer, check_render_settings
-from sepzoo.data.soundfonts import find_soundfont
-from sepzoo.data.stem_tasks import StemTask, get_task
-from sepzoo.data.timbre import FAMILY_SIZE
+from sepzoo.data.midi.render import BaseStemRenderer, check_render_settings, register_renderer
+from sepzoo.data.midi.soundfonts import find_soundfont
+from sepzoo.data.midi.stem_tasks import StemTask, get_task
+from sepzoo.data.midi.timbre import FAMILY_SIZE
 from sepzoo.errors import ConfigError, DataError
 
 VOLUME_PERCENT = 30
@@ -76,7 +76,7 @@ class TimidityRenderer(BaseStemRenderer):
     """Renders stems with the ``timidity`` program and a patch-set config; one per worker process.
 
     Args:
-        config: path or name of a TiMidity++ ``.cfg`` (see :func:`~sepzoo.data.soundfonts.find_soundfont`).
+        config: path or name of a TiMidity++ ``.cfg`` (see :func:`~sepzoo.data.midi.soundfonts.find_soundfont`).
         sample_rate: output rate in Hz.
         channels: 1 (mono) or 2 (stereo) output channels.
     """
@@ -106,7 +106,7 @@ class TimidityRenderer(BaseStemRenderer):
 
     def render_instruments(self, instruments: Sequence, samples: int) -> np.ndarray:
         """Render the sum of ``instruments`` (pretty_midi) into float32 ``(channels, samples)``."""
-        import pretty_midi
+        import pretty_midi  # here: ~0.3 s that `import sepzoo.data` need not pay
 
         out = np.zeros((self.channels, samples), dtype=np.float32)
         if not instruments:
@@ -129,3 +129,11 @@ class TimidityRenderer(BaseStemRenderer):
         length = min(samples, audio.shape[-1])
         out[:, :length] = audio[:, :length]
         return out
+
+
+@register_renderer(".cfg")
+def _timidity_renderer(config: str, sample_rate: int, channels: int, drum_soundfont: str | None) -> TimidityRenderer:
+    if drum_soundfont is not None:
+        raise ConfigError(f"{drum_soundfont}: a separate drum soundfont works with FluidSynth .sf2 soundfonts, "
+                          f"not with the patch set {config}; drop it or render with an .sf2")
+    return TimidityRenderer(config, sample_rate, channels)
