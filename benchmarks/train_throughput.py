@@ -23,7 +23,7 @@ def main() -> None:
     import numpy as np
 
     from sepzoo.config import load_config
-    from sepzoo.train import _compile, build_model
+    from sepzoo.training.trainer import _compile, build_model
     from sepzoo.training.data import TRAIN, make_dataset, make_split_source
 
     config = load_config(args.config, args.overrides)

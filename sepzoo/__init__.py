@@ -39,7 +39,7 @@ else:
 def __getattr__(name):
     # The Separator pulls in audio I/O and resampling; import it only when asked for.
     if name in ("separate", "Separator"):
-        from sepzoo import separator
+        from sepzoo import separator  # here: the Separator imports Keras, which takes seconds
 
         return getattr(separator, name)
     raise AttributeError(f"module 'sepzoo' has no attribute {name!r}")

@@ -7,7 +7,6 @@ A config is plain YAML with seven sections and a few top-level keys::
     batch_size: 8                    # global batch, split over replicas
     strategy: default                # default | mirrored | multiworker | jax_data_parallel
     checkpoint_every: 100            # steps
-    weights: none                    # handle of the shipped weights, or none
     model:    {class: LightweightASPP, kwargs: {variant: b, ...}}
     data:     {kind: tones, sources: [...], sample_rate: 8000, channels: 1, context_samples: 1024, ...}
     loss:     {name: mae}
@@ -30,7 +29,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from sepzoo.data.sources import check_options, source_kinds
+from sepzoo.data.sources import check_options, option_names, source_kinds
 from sepzoo.errors import ConfigError
 
 STRATEGIES = ("default", "mirrored", "multiworker", "jax_data_parallel")
@@ -137,7 +136,6 @@ class TrainConfig:
     strategy: str = _spec("default", doc="distribution strategy", choices=STRATEGIES)
     checkpoint_every: int = _spec(500, doc="steps between checkpoints", minimum=1)
     keep_checkpoints: int = _spec(2, doc="newest checkpoints kept on disk", minimum=1)
-    weights: str | None = _spec(None, doc="handle of the published weights, or none")
     seed: int = _spec(0, doc="seed of weights init and data streams", minimum=0)
     description: str = _spec("", doc="one line for the model card")
     path: str = field(default="<dict>", compare=False, metadata={"internal": True})
@@ -300,10 +298,46 @@ def _loss_checks(config: TrainConfig) -> list[str]:
     return []
 
 
+# Keys of the flat sepzoo 0.1 schema, moved into a kind's or a loss's own options in 0.2.
+_LEGACY_DATA_OPTIONS = ("paths", "validation_paths", "task", "reuse_factor", "vary_timbre")
+_LEGACY_LOSS_KWARGS = {"spectral_weight": "spectral_weight", "difference_weight": "difference_weight",
+                       "fft_size": "fft_size", "hop_size": "hop_size", "snr_max_db": "snr_max_db",
+                       "snr_floor_db": "snr_floor_db", "snr_silent_weight": "silent_weight"}
+
+
+def upgrade_legacy_config(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A sepzoo 0.1 config (flat ``data.paths``, ``loss.fft_size``, top-level ``weights``) in today's shape.
+
+    Run folders keep the ``config.yaml`` they started with, so ``sepzoo train --resume`` on a run begun before
+    the data and loss sections took their own options still works. A 0.1 key is kept only where the named data
+    kind or loss takes it (0.1 wrote every key for every kind and loss).
+    """
+    upgraded = _plain(dict(raw))
+    upgraded.pop("weights", None)
+    data = upgraded.get("data")
+    if isinstance(data, dict):
+        moved = {key: data.pop(key) for key in _LEGACY_DATA_OPTIONS if key in data}
+        if moved and data.get("kind") in source_kinds():  # 0.1 wrote every key for every kind
+            moved = {key: value for key, value in moved.items() if key in option_names(data["kind"])}
+        if data.get("options") is not None or moved:
+            data["options"] = {**moved, **(data.get("options") or {})}
+    loss = upgraded.get("loss")
+    if isinstance(loss, dict) and set(loss) & set(_LEGACY_LOSS_KWARGS):
+        from sepzoo.losses import loss_options  # Keras loads here only for a 0.1 config
+
+        takes = set(loss_options(loss.get("name", "mse")))
+        legacy = {new: loss.pop(old) for old, new in _LEGACY_LOSS_KWARGS.items() if old in loss}
+        loss["kwargs"] = {**{key: value for key, value in legacy.items() if key in takes}, **loss.get("kwargs", {})}
+    return upgraded
+
+
 def config_from_dict(raw: Mapping[str, Any], path: str = "<dict>") -> TrainConfig:
-    """Validate plain data against the schema; raise :class:`ConfigError` listing every problem, one per line."""
+    """Validate plain data against the schema; raise :class:`ConfigError` listing every problem, one per line.
+
+    A sepzoo 0.1 config is upgraded first (:func:`upgrade_legacy_config`).
+    """
     errors: list[str] = []
-    built = _build(TrainConfig, raw, "", errors)
+    built = _build(TrainConfig, upgrade_legacy_config(raw), "", errors)
     if built is not None and not errors:
         built = dataclasses.replace(built, path=str(path))
         errors.extend(_cross_checks(built))

@@ -35,6 +35,7 @@ from sepzoo.dsp import (
 )
 from sepzoo.errors import ConfigError, OutputError
 from sepzoo.models.base import SeparationModel
+from sepzoo.zoo import load
 
 BLOCK_SAMPLES = 1 << 16
 """Frames read from a file (or sliced from an array) per step, at the input rate."""
@@ -182,7 +183,7 @@ class Separator:
 
     def _plot(self, path: Path, in_path: Path, writers: list[AudioWriter], out_rate: int) -> None:
         """Save the spectrogram figure of the input and the finished (not yet committed) stems."""
-        from sepzoo.plot import save_spectrogram_png
+        from sepzoo.plot import save_spectrogram_png  # matplotlib loads only when a plot is asked for
 
         mixture, in_rate = read_audio(in_path)
         stems = {source: read_audio(writer.temp_path)[0] for source, writer in zip(self.sources, writers)}
@@ -353,7 +354,6 @@ def separate(source: str | os.PathLike | np.ndarray, model: str | SeparationMode
             raise ConfigError(f"sample_rate={sample_rate}: a file carries its own rate; leave sample_rate None")
         audio, sample_rate = read_audio(source)
     if isinstance(model, str):
-        from sepzoo.zoo import load
 
         model = load(model, weights=weights)
     return Separator(model, **separator_options).separate(audio, sample_rate)

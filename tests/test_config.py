@@ -27,7 +27,6 @@ def test_tiny_config_values_are_typed():
     assert config.model.class_name == "LightweightASPP"
     assert config.data.sources == ("low", "mid", "high")
     assert isinstance(config.optimiser.learning_rate, float) and config.optimiser.learning_rate == 3e-3
-    assert config.weights is None
     assert config.resolve_path("data") == TINY.parent / "data"
 
 
@@ -126,7 +125,6 @@ def test_set_overrides_are_coerced_to_the_schema():
         "schedule.patience=5",
         "optimiser.learning_rate=1e-5",  # PyYAML reads this as a string; the schema makes it a float
         "data.sources=[a, b]",
-        "weights=lightweight_aspp/v1",
         "model.kwargs.variant=c",
         "schedule.fine_tune=false",
         "optimiser.clipnorm=none",
@@ -134,7 +132,6 @@ def test_set_overrides_are_coerced_to_the_schema():
     assert config.schedule.patience == 5
     assert config.optimiser.learning_rate == pytest.approx(1e-5)
     assert config.data.sources == ("a", "b")
-    assert config.weights == "lightweight_aspp/v1"
     assert config.model.kwargs["variant"] == "c"
     assert config.schedule.fine_tune is False
     assert config.optimiser.clipnorm is None
@@ -169,3 +166,21 @@ def test_cli_train_rejects_bad_config_with_one_line_per_error(tmp_path):
         train_verb.run(parser.parse_args([]))
     with pytest.raises(ConfigError, match="keeps its own config.yaml"):
         train_verb.run(parser.parse_args([str(path), "--resume", str(tmp_path)]))
+
+
+def test_a_0_1_run_config_is_upgraded_so_old_runs_resume(tmp_path):
+    legacy = {
+        "name": "old", "weights": "none", "batch_size": 4,
+        "model": {"class": "LightweightASPP", "kwargs": {}},
+        "data": {"kind": "cache", "sources": ["drums", "bass", "keys", "other"], "sample_rate": 22050,
+                 "context_samples": 16384, "task": "midi4", "paths": ["trees/a"], "reuse_factor": 1,
+                 "vary_timbre": False, "validation_paths": ["trees/b"], "options": {"max_chunks_per_piece": 64}},
+        "loss": {"name": "snr", "spectral_weight": 1.0, "difference_weight": 0.1, "fft_size": 512, "hop_size": 128,
+                 "snr_max_db": 25.0, "snr_floor_db": -30.0, "snr_silent_weight": 0.0},
+        "optimiser": {"name": "adam"}, "schedule": {},
+    }
+    config = config_from_dict(legacy, str(tmp_path / "config.yaml"))
+    # reuse_factor and vary_timbre belong to live MIDI rendering; 0.1 wrote them for every kind.
+    assert config.data.kind == "cache" and config.data.options == {
+        "paths": ["trees/a"], "validation_paths": ["trees/b"], "task": "midi4", "max_chunks_per_piece": 64}
+    assert config.loss.kwargs == {"snr_max_db": 25.0, "snr_floor_db": -30.0, "silent_weight": 0.0}

@@ -25,7 +25,7 @@ TWO_CPUS = ("import tensorflow as tf; "
 
 
 def _script(out: Path, overrides: list[str], prelude: str = "") -> list[str]:
-    code = (f"{prelude}from sepzoo.config import load_config; from sepzoo.train import train; "
+    code = (f"{prelude}from sepzoo.config import load_config; from sepzoo.training.trainer import train; "
             f"train(load_config({str(TINY)!r}, {overrides!r}), {str(out)!r})")
     return [sys.executable, "-c", code]
 

@@ -137,7 +137,7 @@ def test_paths_are_pinned_for_the_run_folder_and_portable_for_the_card(tmp_path)
 def test_trained_model_card_names_no_absolute_path(tmp_path):
     from sepzoo.config import config_from_dict, load_config
     from sepzoo.model_card import render_model_card
-    from sepzoo.train import train
+    from sepzoo.training.trainer import train
 
     musdb_style_tree(tmp_path / "corpus" / "trees", sources=("low", "mid", "high"), channels=1, seconds=0.2,
                      splits=("train", "validation"))

@@ -36,7 +36,7 @@ def _subprocess_env(**extra: str) -> dict[str, str]:
 
 
 def _training_script(out: Path, overrides: list[str]) -> str:
-    return (f"from sepzoo.config import load_config; from sepzoo.train import train; "
+    return (f"from sepzoo.config import load_config; from sepzoo.training.trainer import train; "
             f"train(load_config({str(TINY)!r}, {overrides!r}), {str(out)!r})")
 
 
@@ -90,7 +90,7 @@ def test_fixed_validation_examples_span_the_songs(tmp_path):
     assert {s.parent.parent for s in make_split_source(config, "train", 3).paths} == {tree}
 
     # The run folder's copy of the config pins both lists, so a run resumes from anywhere.
-    from sepzoo.train import _write_run_config
+    from sepzoo.training.trainer import _write_run_config
 
     run = tmp_path / "runs" / "deep" / "run"
     run.mkdir(parents=True)
@@ -102,7 +102,7 @@ def test_fixed_validation_examples_span_the_songs(tmp_path):
 
 
 def test_train_writes_run_folder_and_preset(tmp_path):
-    from sepzoo.train import train
+    from sepzoo.training.trainer import train
 
     out = tmp_path / "run"
     preset = train(load_config(TINY, BOUNDED), out, command="sepzoo train tiny_tones.yaml")
@@ -141,7 +141,7 @@ def test_train_writes_run_folder_and_preset(tmp_path):
 
 
 def test_weight_average_is_validated_and_kept_as_the_best_weights(tmp_path):
-    from sepzoo.train import train
+    from sepzoo.training.trainer import train
 
     out = tmp_path / "run"
     overrides = [*BOUNDED, "schedule.max_epochs=1", "schedule.fine_tune=false", "optimiser.ema_momentum=0.5",
@@ -183,7 +183,7 @@ def test_fit_leaves_the_running_weights_in_the_model_when_averaging():
     import keras
 
     from sepzoo.config import OptimiserSpec
-    from sepzoo.train import make_optimizer
+    from sepzoo.training.trainer import make_optimizer
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     optimizer = make_optimizer(OptimiserSpec(learning_rate=0.1, ema_momentum=0.5))
@@ -197,7 +197,7 @@ def test_fit_leaves_the_running_weights_in_the_model_when_averaging():
 
 
 def test_sigkill_mid_run_then_resume_reaches_the_same_final_step(tmp_path):
-    from sepzoo.train import train
+    from sepzoo.training.trainer import train
 
     out = tmp_path / "run"
     process = subprocess.Popen([sys.executable, "-c", _training_script(out, BOUNDED)], env=_subprocess_env(),
@@ -242,7 +242,7 @@ def test_jax_backend_data_parallel_fit_with_weight_average(tmp_path):
 def test_init_weights_starts_from_a_preset(tmp_path):
     from sepzoo.errors import ConfigError
     from sepzoo.zoo import load_preset
-    from sepzoo.train import build_model, train
+    from sepzoo.training.trainer import build_model, train
 
     start = build_model(load_config(TINY))
     from sepzoo.zoo import save_preset
@@ -264,7 +264,7 @@ def test_init_weights_starts_from_a_preset(tmp_path):
 def test_finished_run_resumes_into_the_fine_tuning_its_edited_config_adds(tmp_path):
     import yaml
 
-    from sepzoo.train import train
+    from sepzoo.training.trainer import train
 
     out = tmp_path / "run"
     train(load_config(TINY, [*BOUNDED, "schedule.max_epochs=2", "schedule.fine_tune=false"]), out)

@@ -1,5 +1,8 @@
 """The ``sepzoo`` command. Each verb is a module of this package with ``add_arguments`` and ``run``.
 
+``sepzoo --help`` imports every verb module, so a verb imports what needs Keras, TensorFlow, matplotlib or
+museval inside its ``run``, never at the top of its module.
+
 Errors a user can cause (:class:`~sepzoo.errors.SepzooError`) print one line ``sepzoo: error: ...`` and
 exit with status 2; nothing else is printed, no traceback.
 """
@@ -10,6 +13,9 @@ import argparse
 import importlib
 import os
 import sys
+
+from sepzoo import __version__
+from sepzoo.errors import SepzooError
 
 VERBS = {
     "list": ("sepzoo.cli.list_models", "list the zoo's models"),
@@ -42,8 +48,6 @@ def _quiet_frameworks() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with one sub-parser per verb."""
-    from sepzoo import __version__
-
     parser = argparse.ArgumentParser(prog="sepzoo", description="Lightweight audio source separation.")
     parser.add_argument("--version", action="version", version=f"sepzoo {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -57,8 +61,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    from sepzoo.errors import SepzooError
-
     args = build_parser().parse_args(argv)  # --help and usage errors exit here, before any framework loads
     _quiet_frameworks()
     try:

@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load_model(name: str):
     """The model with its published weights, or random weights with a plain notice when none exist yet."""
+    # Imported here, not at the top: `sepzoo --help` imports this module (see sepzoo.cli).
     from sepzoo.zoo import fetch_weights, get_preset, has_weights, load, load_preset, read_metadata
 
     if not has_weights(name):
@@ -35,6 +36,7 @@ def _load_model(name: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `sepzoo --help` imports this module (see sepzoo.cli).
     import numpy as np
 
     from sepzoo.audio_io import write_audio
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"stems -> {written[model.sources[0]].parent}/ (+ spectrogram.png)")
     if missing:
         print(f"no reference for {', '.join(missing)}: the demo song renders the midi4 stems only")
-    from sepzoo.audio_io import read_audio
+    from sepzoo.audio_io import read_audio  # here: see the note in run()
 
     print("\n| stem | SDR (dB) | equal-split SDR (dB) |\n| --- | ---: | ---: |")
     for source in model.sources:

@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `sepzoo --help` imports this module (see sepzoo.cli).
     from sepzoo.evaluation import evaluate, markdown_table, model_estimator, plot_sdr, write_json
     from sepzoo.separator import parse_stem_groups
 

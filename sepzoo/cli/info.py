@@ -6,15 +6,15 @@ import argparse
 import json
 import os
 
+from sepzoo import hub
+from sepzoo.zoo import build_model, fetch_weights, read_metadata, resolve
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="zoo name or name/version (see `sepzoo list`), or a preset folder or archive")
 
 
 def run(args: argparse.Namespace) -> int:
-    from sepzoo import hub
-    from sepzoo.zoo import build_model, fetch_weights, read_metadata, resolve
-
     if "://" in args.name or os.path.exists(args.name):
         print(json.dumps(read_metadata(hub.fetch(args.name)), indent=2))
         return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from sepzoo.zoo import list_models
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -26,8 +28,6 @@ def format_table(rows: list[dict]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sepzoo.zoo import list_models
-
     rows = list_models()
     print(json.dumps(rows, indent=2) if args.json else format_table(rows))
     return 0

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from sepzoo.errors import ConfigError
+from sepzoo.zoo import publish
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +52,6 @@ def evaluation_section(eval_dir: Path, command: str, data: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sepzoo.zoo import publish
-
     evaluation = (evaluation_section(Path(args.evaluation), args.evaluation_command, args.evaluation_data)
                   if args.evaluation else None)
     licences = None

@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render the tree and print one summary line; returns 0."""
+    # Imported here, not at the top: `sepzoo --help` imports this module (see sepzoo.cli).
     from sepzoo.data.midi.render_cache import render_corpus
 
     if args.excerpt_seconds is not None and args.excerpt_seconds <= 0:

@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `sepzoo --help` imports this module (see sepzoo.cli).
     from sepzoo.audio_io import check_output_rate, validate_audio
     from sepzoo.separator import Separator, parse_stem_groups, two_stems
     from sepzoo.zoo import load

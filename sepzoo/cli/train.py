@@ -21,8 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `sepzoo --help` imports this module (see sepzoo.cli).
     from sepzoo.config import load_config
-    from sepzoo.train import train
+    from sepzoo.training.trainer import train
 
     command = shlex.join(["sepzoo", *sys.argv[1:]])
     if args.resume:

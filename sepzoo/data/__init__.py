@@ -24,7 +24,7 @@ _PIPELINE = ("ExamplePyDataset", "iterate_batches", "make_tf_dataset")
 def __getattr__(name):
     # Keras and TensorFlow load only when a pipeline name is first used, not on `import sepzoo.data`.
     if name in _PIPELINE:
-        from sepzoo.data import pipeline
+        from sepzoo.data import pipeline  # Keras and TensorFlow: see the comment above
 
         return getattr(pipeline, name)
     raise AttributeError(f"module 'sepzoo.data' has no attribute {name!r}")

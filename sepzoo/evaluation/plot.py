@@ -18,6 +18,7 @@ def plot_sdr(evaluation: Evaluation, path: str | os.PathLike) -> Path:
     Raises:
         OutputError: the file cannot be written.
     """
+    # matplotlib loads only when a plot is asked for.
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 

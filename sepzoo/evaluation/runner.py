@@ -50,6 +50,7 @@ def model_estimator(handle: str, stems: Mapping[str, Sequence[str]] | None = Non
     ``stems`` groups the model's sources into the stems it is scored on (see ``Separator``), e.g.
     ``{"rhythm": ["drums", "bass"], "harmony": ["keys", "other"]}``; pass the same groups to :func:`evaluate`.
     """
+    # Keras loads only when a model is scored, not in every process that scores reference estimates.
     from sepzoo.separator import Separator
     from sepzoo.zoo import load
 

@@ -16,6 +16,8 @@ import operator
 from typing import Sequence
 
 import keras
+import numpy as np
+import scipy.signal
 from keras import layers, ops
 
 _PACKAGE = "sepzoo"
@@ -370,9 +372,6 @@ def _stft_frames(samples, fft_size: int, hop_size: int, center: bool):
 
 def _window_spectrum(window: str | None, fft_size: int):
     """``(real, imag)`` of the rFFT of the periodic ``window`` (None = rectangular), as numpy arrays."""
-    import numpy as np
-    import scipy.signal
-
     values = np.ones(fft_size) if window is None else scipy.signal.get_window(window, fft_size, fftbins=True)
     spectrum = np.fft.rfft(values)
     return spectrum.real.astype(np.float32), spectrum.imag.astype(np.float32)

@@ -1,2 +1,2 @@
-"""Pieces of the training engine behind :func:`sepzoo.train.train`: distribution strategy, example
-streams, checkpoints and the early-stopping / fine-tuning schedule."""
+"""The training engine: :func:`~sepzoo.training.trainer.train` runs a config through ``model.fit`` under a
+distribution strategy, with example streams, checkpoints and the early-stopping / fine-tuning schedule."""

@@ -80,7 +80,7 @@ class Distribution:
 
 
 def _tf_distribution(name: str, config_path: str) -> Distribution:
-    import tensorflow as tf
+    import tensorflow as tf  # the TensorFlow backend's strategies; a JAX run never imports TensorFlow
 
     if name == "default":
         strategy = tf.distribute.get_strategy()
@@ -118,7 +118,7 @@ def _jax_distribution(name: str) -> Distribution:
     devices = keras.distribution.list_devices()
     if name == "jax_data_parallel":
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
-        import jax
+        import jax  # the JAX backend's process index; a TensorFlow run never imports JAX
 
         return Distribution(name, contextlib.nullcontext, len(devices), jax.process_index(),
                             jax.process_index() == 0, devices)

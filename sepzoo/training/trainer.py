@@ -29,21 +29,21 @@ import keras
 import yaml
 
 from sepzoo.config import OptimiserSpec, TrainConfig, config_from_dict, load_config
-from sepzoo.errors import ConfigError, OutputError
+from sepzoo.data.sources import describe_source, pin_paths, portable_options
+from sepzoo.errors import ConfigError, ModelNotFoundError, OutputError
 from sepzoo.losses import build_loss
 from sepzoo.training import checkpoint as ckpt
-from sepzoo.data.sources import describe_source, pin_paths, portable_options
 from sepzoo.training.data import TRAIN, VALIDATION, make_dataset, make_split_source, stream_seed
 from sepzoo.training.schedule import ScheduleCallback, phase_end_epoch, phase_over, reopen_if_extended
 from sepzoo.training.strategy import Distribution, make_distribution
+from sepzoo.zoo import WEIGHTS_FILE, fetch_weights, save_preset
+from sepzoo.zoo import build_model as build_zoo_model
 
 RUN_CONFIG = "config.yaml"
 
 
 def build_model(config: TrainConfig) -> keras.Model:
     """The config's model, with sources, sample rate, channels and context taken from the data section."""
-    from sepzoo.zoo import build_model as build_zoo_model
-
     data = config.data
     kwargs = {**config.model.kwargs, "sources": list(data.sources), "sample_rate": data.sample_rate,
               "channels": data.channels, "context_samples": data.context_samples}
@@ -56,10 +56,6 @@ def build_model(config: TrainConfig) -> keras.Model:
 
 def _load_initial_weights(model: keras.Model, config: TrainConfig) -> None:
     """Start from a preset's weights (fine-tuning or continuing a published model); shapes must match."""
-    from sepzoo.errors import ModelNotFoundError
-    from sepzoo.zoo import WEIGHTS_FILE
-    from sepzoo.zoo import fetch_weights
-
     handle = config.model.init_weights
     try:
         folder = fetch_weights(handle)
@@ -264,8 +260,6 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
     if not distribution.is_chief:
         model.save_weights(own_dir / "model.weights.h5")
         return own_dir
-    from sepzoo.zoo import save_preset
-
     train_source = train_source or make_split_source(config, TRAIN, state.data_seed)
     count_wall_time()
     metadata = _metadata(config, state, distribution, train_source, command or shlex.join(sys.argv))

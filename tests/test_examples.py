@@ -1,0 +1,18 @@
+"""The user-facing example script runs as documented: a zoo model trained with model.fit on a sepzoo source,
+saved as .keras and reloaded with the same output."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_fit_in_your_script(tmp_path):
+    result = subprocess.run([sys.executable, str(REPO / "examples" / "fit_in_your_script.py"), "--steps", "30",
+                             "--out", str(tmp_path / "fitted.keras")], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    before, after = map(float, re.search(r"validation MAE: ([\d.]+) before, ([\d.]+) after", result.stdout).groups())
+    assert after < before, result.stdout
+    assert "same output" in result.stdout and (tmp_path / "fitted.keras").is_file()
