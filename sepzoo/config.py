@@ -90,7 +90,7 @@ class LossSpec:
     ``sepzoo.losses.list_losses`` and ``loss_options``); ``channels`` comes from the data section.
     """
 
-    name: str = _spec("mse", doc="a registered loss, e.g. mse, mae, snr, spectral, spectral+mae, difference+mae")
+    name: str = _spec("mse", doc="a registered loss, e.g. mse, mae, snr, spectral, spectral+mae, multires_stft, difference+mae")
     kwargs: dict[str, Any] = _spec({}, doc="keyword arguments of that loss, e.g. {snr_max_db: 30.0}")
 
 

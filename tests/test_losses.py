@@ -17,12 +17,14 @@ from sepzoo.config import config_from_dict
 from sepzoo.errors import ConfigError
 from sepzoo.losses import (
     DifferenceMAE,
+    MultiResolutionSTFTLoss,
     SpectralLoss,
     SpectralMAE,
     ThresholdedSNR,
     WaveformMAE,
     WaveformMSE,
     build_loss,
+    difference_margins,
     get_loss,
     list_losses,
     loss_options,
@@ -33,7 +35,7 @@ from sepzoo.losses import (
 )
 
 TINY = Path(__file__).parent.parent / "zoo_configs" / "tiny_tones.yaml"
-KNOWN = "known losses: difference+mae, mae, mse, snr, spectral, spectral+mae"
+KNOWN = "known losses: difference+mae, mae, mse, multires_stft, snr, spectral, spectral+mae"
 
 
 def _value(loss: keras.losses.Loss, y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -153,9 +155,12 @@ def test_snr_loss_caps_clean_sources_and_weights_silent_ones():
 
 @pytest.mark.parametrize("name, cls", [("mse", WaveformMSE), ("mae", WaveformMAE), ("snr", ThresholdedSNR),
                                        ("spectral", SpectralLoss),
-                                       ("spectral+mae", SpectralMAE), ("difference+mae", DifferenceMAE)])
+                                       ("spectral+mae", SpectralMAE), ("difference+mae", DifferenceMAE),
+                                       ("multires_stft", MultiResolutionSTFTLoss)])
 def test_build_loss_and_serialisation(name, cls):
     kwargs = {"fft_size": 64, "hop_size": 16} if "fft_size" in loss_options(name) else {}
+    if "fft_sizes" in loss_options(name):
+        kwargs = {"fft_sizes": [32, 64], "hop_sizes": [8, 16]}
     loss = build_loss(name, kwargs, channels=1)
     assert isinstance(loss, cls)
     rebuilt = keras.losses.deserialize(keras.losses.serialize(loss))
@@ -188,6 +193,12 @@ def _hand_cases():
     # difference+mae, stereo: sources (1, 1) and (0, 0) in columns (s0c0, s0c1, s1c0, s1c1); exact estimates:
     # own errors 0, cross errors 1, so -difference_weight. With channels lost it would be 4 sources (-1/3 here).
     stereo = np.tile(np.array([1, 1, 0, 0], np.float32), (1, 8, 1))
+    # multires_stft: an estimate at half the target's amplitude has |S_ŷ| = |S_y| / 2 in every bin (a power-of-2
+    # gain is exact in floating point), so spectral convergence is 1/2 and the log-magnitude distance log 2 at
+    # every resolution (noise fills every bin, far above the 1e-7 floor).
+    noise = rng.standard_normal((1, 512, 2)).astype(np.float32)
+    multires = {"fft_sizes": [64, 128, 256], "hop_sizes": [16, 32, 64], "spectral_convergence_weight": 1.0,
+                "log_magnitude_weight": 0.5}
     return {
         "mse": ({}, 1, zeros, errors, (1 + 4 + 0 + 9 + 0.25 + 0.25 + 1 + 1) / 8),
         "mae": ({}, 1, zeros, errors, (1 + 2 + 0 + 3 + 0.5 + 0.5 + 1 + 1) / 8),
@@ -196,6 +207,7 @@ def _hand_cases():
         "spectral+mae": ({"spectral_weight": 0.5, "fft_size": 64, "hop_size": 16}, 1, np.zeros_like(sine), sine,
                          float(np.mean(np.abs(sine))) + 0.5 * spectral),
         "difference+mae": ({"difference_weight": 0.5}, 2, stereo, stereo, -0.5),
+        "multires_stft": (multires, 1, noise, 0.5 * noise, 0.5 + 0.5 * np.log(2.0)),
     }
 
 
@@ -236,7 +248,8 @@ def test_registry_sweep_builds_every_loss_with_defaults(name):
     if "channels" in loss_options(name):
         assert loss.channels == 2
     assert set(loss_options(name)) <= set(loss.get_config())
-    y = np.random.default_rng(3).standard_normal((2, 1024, 4)).astype(np.float32)
+    # 2048 samples: multires_stft's largest default frame.
+    y = np.random.default_rng(3).standard_normal((2, 2048, 4)).astype(np.float32)
     value = _value(loss, y, 0.5 * y)
     assert np.isfinite(value)
     rebuilt = keras.losses.deserialize(keras.losses.serialize(loss))
@@ -244,7 +257,7 @@ def test_registry_sweep_builds_every_loss_with_defaults(name):
 
 
 def test_get_loss_by_name_and_options():
-    assert list_losses() == ["difference+mae", "mae", "mse", "snr", "spectral", "spectral+mae"]
+    assert list_losses() == ["difference+mae", "mae", "mse", "multires_stft", "snr", "spectral", "spectral+mae"]
     assert loss_options("snr") == ("channels", "snr_max_db", "snr_floor_db", "silent_weight")
     assert loss_options("mse") == ()
     loss = get_loss("spectral+mae", spectral_weight=2, fft_size="128")  # YAML-ish values are coerced
@@ -337,3 +350,187 @@ def test_losses_package_does_not_import_config_or_training():
     code = ("import sys, sepzoo.losses; bad = [m for m in sys.modules if m == 'sepzoo.config' "
             "or m.startswith(('sepzoo.training', 'sepzoo.cli'))]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+# --- multires_stft --------------------------------------------------------------------------------------------
+
+
+def _numpy_magnitudes(signal: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """|STFT| of a 1-D signal with a periodic Hann window and no centring, written out with numpy."""
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)
+    starts = range(0, len(signal) - n_fft + 1, hop)
+    return np.abs(np.stack([np.fft.rfft(window * signal[s:s + n_fft]) for s in starts]))
+
+
+def test_multires_stft_matches_a_numpy_reference():
+    rng = np.random.default_rng(5)
+    y_true = rng.standard_normal((2, 600, 3))
+    y_pred = 0.7 * y_true + 0.4 * rng.standard_normal(y_true.shape)
+    y_pred[1, :, 2] = 0.0  # one silent estimate: the log term meets the floor
+    sizes, hops, sc_weight, lm_weight = (64, 256), (16, 100), 0.7, 1.3
+    expected = []
+    for b in range(2):
+        terms = []
+        for n_fft, hop in zip(sizes, hops):
+            target = np.stack([_numpy_magnitudes(y_true[b, :, k], n_fft, hop) for k in range(3)])
+            estimate = np.stack([_numpy_magnitudes(y_pred[b, :, k], n_fft, hop) for k in range(3)])
+            estimate = np.sqrt(estimate**2 + 1e-12)  # the STFT layer's floor
+            convergence = np.linalg.norm(target - estimate) / np.linalg.norm(target)
+            log_distance = np.mean(np.abs(np.log(target + 1e-7) - np.log(estimate + 1e-7)))
+            terms.append(sc_weight * convergence + lm_weight * log_distance)
+        expected.append(np.mean(terms))
+    loss = MultiResolutionSTFTLoss(sizes, hops, spectral_convergence_weight=sc_weight, log_magnitude_weight=lm_weight)
+    values = keras.ops.convert_to_numpy(loss.call(y_true.astype(np.float32), y_pred.astype(np.float32)))
+    np.testing.assert_allclose(values, expected, rtol=2e-4)
+
+
+def test_multires_stft_is_zero_at_the_target_and_ignores_a_common_gain():
+    y = np.random.default_rng(6).standard_normal((2, 2048, 2)).astype(np.float32)
+    loss = MultiResolutionSTFTLoss()
+    assert _value(loss, y, y) < 1e-6
+    gradient = _gradient(loss, y, y)
+    assert np.all(np.isfinite(gradient))  # the norm's gradient stays finite at a perfect estimate
+    y_pred = (0.8 * y + 0.1 * np.random.default_rng(7).standard_normal(y.shape)).astype(np.float32)
+    assert _value(loss, 0.25 * y, 0.25 * y_pred) == pytest.approx(_value(loss, y, y_pred), rel=1e-4)
+
+
+def test_multires_stft_refuses_frames_longer_than_the_examples():
+    y = np.zeros((1, 1500, 1), np.float32)
+    with pytest.raises(ValueError, match=r"fft_size 2048 is longer than the examples \(1500 samples\); every "
+                                         r"fft_size must be at most the example length"):
+        MultiResolutionSTFTLoss()(y, y)
+    assert np.isfinite(_value(MultiResolutionSTFTLoss([512, 1024], [128, 256]), y + 0.1, y))
+
+
+def test_multires_stft_arguments_and_config_round_trip():
+    loss = get_loss("multires_stft", fft_sizes=["128", 256.0], hop_sizes=[32, "64"], spectral_convergence_weight=2,
+                    log_magnitude_weight="0.5")
+    config = loss.get_config()
+    assert (config["fft_sizes"], config["hop_sizes"]) == ([128, 256], [32, 64])
+    assert (config["spectral_convergence_weight"], config["log_magnitude_weight"]) == (2.0, 0.5)
+    rebuilt = MultiResolutionSTFTLoss.from_config(config)
+    assert rebuilt.get_config() == config
+    assert keras.losses.deserialize(keras.losses.serialize(loss)).get_config() == config
+    assert loss_options("multires_stft") == ("fft_sizes", "hop_sizes", "spectral_convergence_weight",
+                                             "log_magnitude_weight")
+    with pytest.raises(ConfigError, match=r"^loss 'multires_stft': fft_sizes \[512, 1024\] and hop_sizes \[128\] "
+                                          r"must have the same length"):
+        get_loss("multires_stft", fft_sizes=[512, 1024], hop_sizes=[128])
+    with pytest.raises(ConfigError, match=r"^loss 'multires_stft': hop_size 600 must be between 1 and fft_size 512"):
+        build_loss("multires_stft", {"fft_sizes": [512], "hop_sizes": [600]}, channels=1)
+    with pytest.raises(ConfigError, match=r"fft_sizes .* must be a"):
+        get_loss("multires_stft", fft_sizes=["big"], hop_sizes=[128])
+    with pytest.raises(ConfigError, match=r"takes no argument 'channels'"):
+        build_loss("multires_stft", {"channels": 2}, channels=1)
+
+
+def test_config_accepts_multires_stft_kwargs():
+    config = config_from_dict(_tiny_raw({"name": "multires_stft",
+                                         "kwargs": {"fft_sizes": [128, 256], "hop_sizes": [32, 64]}}))
+    loss = build_loss(config.loss.name, config.loss.kwargs, config.data.channels)
+    assert isinstance(loss, MultiResolutionSTFTLoss) and loss.fft_sizes == (128, 256)
+
+
+# --- difference+mae: the margin keeps it bounded ----------------------------------------------------------------
+
+
+def _uncapped_difference(y_true, y_pred, weight: float, channels: int = 1) -> float:
+    """The difference loss without a margin, mean over the batch: ``mean_i a_ii - w mean_{i != j} a_ij``."""
+    pairs = keras.ops.convert_to_numpy(pairwise_abs_error(y_true, y_pred, channels))
+    n = pairs.shape[-1]
+    own = np.trace(pairs, axis1=1, axis2=2) / n
+    others = (pairs.sum(axis=(1, 2)) - n * own) / (n * (n - 1))
+    return float(np.mean(own - weight * others))
+
+
+def test_difference_loss_hand_computed_inside_and_outside_the_margin():
+    # Targets y_0 = (1, -1, 1, -1), y_1 = 0.5: levels 1 and 0.5, so both cross margins are 1.5.
+    y_true = np.array([[[1, 0.5], [-1, 0.5], [1, 0.5], [-1, 0.5]]], np.float32)
+    margins = keras.ops.convert_to_numpy(difference_margins(y_true, channels=1, margin_scale=1.0))[0]
+    np.testing.assert_allclose(margins, [[2.0, 1.5], [1.5, 1.0]])
+    loss = DifferenceMAE(channels=1, difference_weight=0.4)
+    # Inside: ŷ_0 = y_0 / 2, ŷ_1 = 0.75. a_00 = 0.5, a_11 = 0.25, a_01 = mean(0, 1) = 0.5,
+    # a_10 = mean(0.25, 1.75) = 1.
+    inside = np.stack([0.5 * y_true[0, :, 0], np.full(4, 0.75)], -1)[None].astype(np.float32)
+    expected = (0.5 + 0.25) / 2 - 0.4 * (0.5 + 1.0) / 2
+    assert _value(loss, y_true, inside) == pytest.approx(expected)
+    assert _uncapped_difference(y_true, inside, 0.4) == pytest.approx(expected)  # the margin changes nothing
+    # Outside: ŷ_1 = 3. a_11 = 2.5 and a_10 = mean(2, 4) = 3, capped at 1.5.
+    outside = inside.copy()
+    outside[..., 1] = 3.0
+    assert _value(loss, y_true, outside) == pytest.approx((0.5 + 2.5) / 2 - 0.4 * (0.5 + 1.5) / 2)
+    # margin_scale 0 leaves the plain MAE; a negative one is refused.
+    assert _value(DifferenceMAE(channels=1, margin_scale=0.0), y_true, outside) == pytest.approx(
+        _value(WaveformMAE(), y_true, outside))
+    with pytest.raises(ConfigError, match="margin_scale -1.0 must be at least 0"):
+        get_loss("difference+mae", margin_scale=-1)
+
+
+def test_difference_loss_leaves_the_exact_estimate_alone():
+    # mean|y_i - y_j| <= mean|y_i| + mean|y_j|: at y_pred = y_true no term reaches the default margin.
+    rng = np.random.default_rng(8)
+    y_true = rng.uniform(-0.5, 0.5, (3, 256, 6)).astype(np.float32)
+    y_true[1, :, 2:4] = 0.0  # a silent stereo source
+    for weight in (0.1, 2.0):
+        loss = DifferenceMAE(channels=2, difference_weight=weight)
+        assert _value(loss, y_true, y_true) == pytest.approx(_uncapped_difference(y_true, y_true, weight, 2),
+                                                             rel=1e-5)
+
+
+@pytest.mark.parametrize("weight", [0.1, 2.0])
+def test_difference_loss_is_bounded_below_when_estimates_grow(weight):
+    rng = np.random.default_rng(9)
+    y_true = rng.uniform(-0.5, 0.5, (2, 256, 3)).astype(np.float32)
+    y_pred = (y_true + 0.05 * rng.standard_normal(y_true.shape)).astype(np.float32)
+    loss = DifferenceMAE(channels=1, difference_weight=weight)
+    bound = float(np.mean(keras.ops.convert_to_numpy(loss.lower_bound(y_true))))
+    assert bound == pytest.approx(-2 * weight * np.mean(np.abs(y_true)))
+    values = [_value(loss, y_true, scale * y_pred) for scale in (1.0, 10.0, 1000.0)]
+    assert min(values) >= bound
+    assert values[2] > values[0]  # a thousand times louder is worse, not better
+    # At 1000x the gradient points back to the targets: no push-away term pays any more.
+    gradient = _gradient(loss, y_true, 1000.0 * y_pred)
+    assert float(np.sum(gradient * (y_true - 1000.0 * y_pred))) < 0
+    if weight > 1:
+        # Without the margin the loss falls without end as the estimates grow, far below the bound.
+        uncapped = [_uncapped_difference(y_true, scale * y_pred, weight) for scale in (1.0, 10.0, 1000.0)]
+        assert uncapped[0] > uncapped[1] > uncapped[2] and uncapped[2] < 100 * bound
+
+
+def _train_difference_model(margin_scale: float, steps: int = 60):
+    """A 2-layer conv separator trained ``steps`` steps with ``difference+mae`` (weight 2) on the tones data.
+
+    Returns (losses per step, diagonal MAE before, after, output RMS after, target RMS) on a fixed batch.
+    """
+    from sepzoo.data import make_source, make_tf_dataset
+
+    source = make_source("tones", split="train", sources=("low", "mid", "high"), sample_rate=8000, channels=1,
+                         example_samples=512, seed=0)
+    dataset = make_tf_dataset(source, 8, prefetch=False)
+    mixture, stems = (np.asarray(t) for t in next(iter(dataset)))
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((512, 1)), keras.layers.Conv1D(16, 31, padding="same", activation="tanh"),
+                              keras.layers.Conv1D(3, 31, padding="same")])
+    loss = build_loss("difference+mae", {"difference_weight": 2.0, "margin_scale": margin_scale}, channels=1)
+    model.compile(keras.optimizers.Adam(3e-3), loss)
+
+    def diagonal_mae():
+        estimate = np.asarray(model.predict_on_batch(mixture))
+        pairs = keras.ops.convert_to_numpy(pairwise_abs_error(stems, estimate, 1))
+        return float(np.mean(np.diagonal(pairs, axis1=1, axis2=2))), float(np.sqrt(np.mean(estimate**2)))
+
+    before, _ = diagonal_mae()
+    losses = [float(model.train_on_batch(x, y)) for x, y in dataset.take(steps)]
+    after, rms = diagonal_mae()
+    return losses, before, after, rms, float(np.sqrt(np.mean(stems**2)))
+
+
+def test_difference_loss_trains_stably_where_the_uncapped_one_diverges():
+    # Weight 2 makes the uncapped loss unbounded below; with the default margin training stays sane.
+    losses, before, after, rms, target_rms = _train_difference_model(margin_scale=1.0)
+    assert np.all(np.isfinite(losses))
+    assert rms < 10 * target_rms
+    assert after < 0.7 * before
+    # The same run without a margin (a margin no estimate reaches) blows the outputs up.
+    _, _, diverged_after, diverged_rms, _ = _train_difference_model(margin_scale=1e9)
+    assert diverged_rms > 10 * target_rms and diverged_after > before

@@ -495,3 +495,59 @@ class InverseSTFT(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "fft_size": self.fft_size, "hop_size": self.hop_size,
                 "window": self.window, "center": self.center, "length": self.length}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# WaveNet block (docs/research.md, part C)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class WaveNetBlock(layers.Layer):
+    """One block of a WaveNet-style separator: a dilated conv with a residual and a skip output.
+
+    ``x (B, T, filters) -> [residual (B, T, filters), skip (B, T, skip_channels)]``:
+    ``h = relu(conv_dilated(x))`` (``kernel_size`` taps ``dilation`` samples apart, same padding, non-causal),
+    ``residual = x + conv1x1(h)`` goes to the next block, ``skip = conv1x1(h)`` is summed over all blocks.
+
+    Args:
+        filters: channels of the residual stream.
+        skip_channels: channels of the skip output.
+        kernel_size: taps of the dilated conv.
+        dilation: distance between taps, samples.
+        with_residual: compute the residual output; the last block of a network sets it False (nothing reads
+            its residual) and passes ``x`` through unchanged.
+    """
+
+    def __init__(self, filters: int, skip_channels: int, kernel_size: int = 3, dilation: int = 1,
+                 with_residual: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.skip_channels = int(filters), int(skip_channels)
+        self.kernel_size, self.dilation = int(kernel_size), int(dilation)
+        self.with_residual = bool(with_residual)
+        self.dilated = layers.Conv1D(self.filters, self.kernel_size, dilation_rate=self.dilation, padding="same",
+                                     activation="relu", name="dilated")
+        self.to_residual = layers.Conv1D(self.filters, 1, name="to_residual") if self.with_residual else None
+        self.to_skip = layers.Conv1D(self.skip_channels, 1, name="to_skip")
+
+    def build(self, input_shape):
+        self.dilated.build(input_shape)
+        hidden = (*input_shape[:-1], self.filters)
+        if self.to_residual is not None:
+            self.to_residual.build(hidden)
+        self.to_skip.build(hidden)
+
+    def call(self, x):
+        hidden = self.dilated(x)
+        residual = x + self.to_residual(hidden) if self.to_residual is not None else x
+        return [residual, self.to_skip(hidden)]
+
+    def compute_output_shape(self, input_shape):
+        return [tuple(input_shape), (*input_shape[:-1], self.skip_channels)]
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        """The dilated conv widens the field by ``(kernel_size - 1) * dilation`` frames; 1x1 convs do not."""
+        return rf + (self.kernel_size - 1) * self.dilation * jump, jump
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "skip_channels": self.skip_channels,
+                "kernel_size": self.kernel_size, "dilation": self.dilation, "with_residual": self.with_residual}
