@@ -94,9 +94,11 @@ def train_all(runs: list[tuple[str, str, list[str]]], out: Path, jobs: int) -> N
             name, config, overrides = pending.pop(0)
             if (out / name / "preset" / "metadata.json").is_file():
                 continue  # finished earlier: re-running the script resumes where it stopped
-            resume = ["--resume"] if (out / name / "checkpoints").is_dir() else []
-            command = [*SEPZOO, "train", str(REPO / config), "-o", str(out / name), *resume,
-                       *[item for o in overrides for item in ("--set", o)]]
+            if (out / name / "checkpoints").is_dir():  # a run cut short: it goes on with its own config.yaml
+                command = [*SEPZOO, "train", "--resume", str(out / name)]
+            else:
+                command = [*SEPZOO, "train", str(REPO / config), "-o", str(out / name),
+                           *[item for o in overrides for item in ("--set", o)]]
             log = open(out / f"{name}.log", "w")
             active.append((name, subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)))
         time.sleep(2)
@@ -193,6 +195,9 @@ def main() -> None:
     parser.add_argument("--midi", type=Path, default=REPO.parent / "shared" / "data" / "midi")
     parser.add_argument("--jobs", type=int, default=2, help="trainings (and scoring workers) at a time")
     parser.add_argument("--publish-docs", action="store_true", help="copy table.md and sdr.png to docs/")
+    parser.add_argument("--publish", metavar="VERSION", help="publish the WaveNet run with the best loss as "
+                        "wavenet_separator/VERSION and the two baselines as conv_baseline(_residual)/VERSION, "
+                        "their cards quoting the table (sepzoo.zoo.publish)")
     args = parser.parse_args()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -241,6 +246,33 @@ def main() -> None:
     if args.publish_docs:
         shutil.copyfile(out / "table.md", REPO / "docs" / "seed_c_comparison.md")
         shutil.copyfile(out / "sdr.png", REPO / "docs" / "seed_c_comparison.png")
+    if args.publish:
+        publish(rows, best, out, args.publish)
+
+
+def publish(rows: list[dict], best: str, out: Path, version: str) -> None:
+    """The shipped entries of this comparison, each card quoting the whole table."""
+    from sepzoo.zoo import publish as publish_run
+
+    entries = {"wavenet_separator": run_name("wavenet", best), "conv_baseline": run_name("conv_baseline", best),
+               "conv_baseline_residual": run_name("conv_baseline_residual", best)}
+    licences = (REPO / "zoo_configs" / "fixed4.licences.md").read_text().strip()
+    for name, run in entries.items():
+        row = next(r for r in rows if r["run"] == run)
+        evaluation = {
+            "data": "fixed4 test split of the Freedoom and OpenMSX corpora rendered with FluidR3_GM (30 s excerpts), "
+                    "a soundfont no model trained on",
+            "summary": "Median SDR (dB): " + ", ".join(f"{s} {row['sdr'][s]:.2f}" for s in SOURCES)
+                       + "; estimate / target energy (dB): "
+                       + ", ".join(f"{s} {row['energy_db'][s]:+.1f}" for s in SOURCES),
+            "sdr_db": row["sdr"], "energy_db": row["energy_db"],
+            "table": (out / "table.md").read_text(),
+            "command": f"python examples/seed_c_comparison.py --publish {version}",
+        }
+        index = publish_run(out / run, name, version, evaluation=evaluation, licences=licences,
+                            note=f"Trained with loss {row['loss']} for {row['steps']} steps (batch {row['batch']}) in "
+                                 f"the comparison of docs/research.md, part C (docs/seed_c_comparison.md).")
+        print(f"published {name}/{version}: {index['versions'][version]['sha256']}")
 
 
 if __name__ == "__main__":

@@ -312,7 +312,7 @@ class StemTrees(RegisteredSource):
         chunk_options = {k: options[k] for k in _CHUNK_OPTIONS if k in options}
         if chunk_options.get("gain_range") is not None:
             chunk_options["gain_range"] = tuple(chunk_options["gain_range"])
-        names = [request.portable(d) for d in split_dirs]
+        names = [_tree_name(request.portable(d), d) for d in split_dirs]
         if request.split == TRAIN:
             trees = cls(split_dirs, request.sources, request.example_samples, request.seed, None,
                         {"shuffle": True, "gain_range": (0.7, 1.0), **chunk_options}, names, options.get("task"))
@@ -356,3 +356,11 @@ def _spread_over_songs(split_dirs: list[Path], examples: int, cap: int | None) -
     songs = sum(len(track_folders(d)) for d in split_dirs)
     share = max(1, math.ceil(examples / max(songs, 1)))
     return {"shuffle": True, "max_chunks_per_piece": min(share, cap) if cap else share}
+
+
+def _tree_name(portable: str, split_dir: Path) -> str:
+    """How a model card names a split folder: its portable path, with the tree's name in front when that path
+    is only the split's own name (``timgm_freedoom/train``, not ``train``)."""
+    if "/" in portable or split_dir.parent.name in ("", "/"):
+        return portable
+    return f"{split_dir.parent.name}/{portable}"
