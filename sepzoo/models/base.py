@@ -140,6 +140,17 @@ class SeparationModel(keras.Model):
         """
         return self.context_samples
 
+    def window_config(self) -> dict[str, Any]:
+        """The constructor arguments every zoo model shares (name, trainable, sources, rate, channels, context);
+        a subclass's ``get_config`` returns them plus its own architecture arguments."""
+        return {"name": self.name, "trainable": self.trainable, "sources": list(self.sources),
+                "sample_rate": self.sample_rate, "channels": self.channels, "context_samples": self.context_samples}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild the model from :meth:`get_config` (which holds exactly the constructor's arguments)."""
+        return cls(**config)
+
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary: sources, rate (Hz), windows, receptive field and latency (samples, s), params."""
         return {

@@ -114,17 +114,8 @@ class ConvBaseline(SeparationModel):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "sources": list(self.sources),
-            "sample_rate": self.sample_rate,
-            "channels": self.channels,
-            "context_samples": self.context_samples,
+            **self.window_config(),
             "filters": list(self.filters),
             "kernel_size": self.kernel_size if isinstance(self.kernel_size, int) else list(self.kernel_size),
             "residual": self.residual,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -226,12 +226,7 @@ class LightweightASPP(SeparationModel):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "sources": list(self.sources),
-            "sample_rate": self.sample_rate,
-            "channels": self.channels,
-            "context_samples": self.context_samples,
+            **self.window_config(),
             "variant": self.variant,
             "encoder_channels": list(self.encoder_channels),
             "aspp_channels": self.aspp_channels,
@@ -248,7 +243,3 @@ class LightweightASPP(SeparationModel):
                                   else list(self.basis_kernel_size)),
             "normalize": self.normalize,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

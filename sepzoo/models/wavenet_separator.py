@@ -121,12 +121,7 @@ class WaveNetSeparator(SeparationModel):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "sources": list(self.sources),
-            "sample_rate": self.sample_rate,
-            "channels": self.channels,
-            "context_samples": self.context_samples,
+            **self.window_config(),
             "stacks": self.stacks,
             "blocks_per_stack": self.blocks_per_stack,
             "filters": self.filters,
@@ -136,7 +131,3 @@ class WaveNetSeparator(SeparationModel):
             "head_kernel_size": self.head_kernel_size,
             "normalize": self.normalize,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
