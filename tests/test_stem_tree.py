@@ -154,6 +154,6 @@ def test_trained_model_card_names_no_absolute_path(tmp_path):
     metadata = json.loads((preset / "metadata.json").read_text())
     card = json.dumps(metadata) + render_model_card(metadata, "noise")
     assert str(tmp_path) not in card and str(tmp_path.resolve()) not in card
-    assert metadata["training"]["data"].startswith("stem trees train: 2 tracks, task noise3, 8000 Hz")
+    assert metadata["training"]["data"].startswith("stem trees trees/train: 2 tracks, task noise3, 8000 Hz")
     assert metadata["training"]["config"]["data"]["options"]["paths"] == ["trees"]
     assert metadata["training"]["task"] == "noise3"
