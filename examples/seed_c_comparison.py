@@ -18,21 +18,21 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+from comparison_tools import REFERENCES, REPO, SEPZOO, evaluate, model_methods, train_all, write_tone_tree
+from comparison_tools import median_sdr as median_sdr_of
+
 SOURCES = ["drums", "piano", "strings", "bass"]
 LOSSES = ["mse", "mae", "spectral+mae", "difference+mae"]
 CORPORA = ["freedoom", "openmsx"]
 FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
-SEPZOO = [sys.executable, "-m", "sepzoo"]
+QUICK = ["data.kind=tones", "data.options={}", "data.validation_examples=24", "data.shuffle_buffer=0",
+         "schedule.steps_per_epoch=3", "schedule.max_epochs=1", "batch_size=4", "checkpoint_every=3"]
 
 
 def run_name(model: str, loss: str) -> str:
@@ -63,70 +63,6 @@ def link_test_songs(out: Path) -> Path:
     return test
 
 
-def write_quick_data(out: Path) -> tuple[list[str], Path]:
-    """Quick mode: synthetic tone stems named like fixed4 (no MIDI data needed) and a 3-track test tree."""
-    import soundfile as sf
-
-    from sepzoo.data import make_source
-
-    test = out / "test"
-    source = make_source("tones", split="validation", sources=SOURCES, sample_rate=22050, channels=1,
-                         example_samples=22050, seed=7)
-    for index, (mixture, stems) in zip(range(3), source):
-        track = test / f"tones_{index}"
-        track.mkdir(parents=True, exist_ok=True)
-        sf.write(track / "mixture.wav", mixture, 22050, subtype="FLOAT")
-        for k, name in enumerate(SOURCES):
-            sf.write(track / f"{name}.wav", stems[:, k], 22050, subtype="FLOAT")
-    overrides = ["data.kind=tones", "data.options={}", "data.validation_examples=24", "data.shuffle_buffer=0",
-                 "schedule.steps_per_epoch=3", "schedule.max_epochs=1", "batch_size=4", "checkpoint_every=3"]
-    return overrides, test
-
-
-def train_all(runs: list[tuple[str, str, list[str]]], out: Path, jobs: int) -> None:
-    """Train ``(name, config, overrides)`` runs, ``jobs`` at a time (one thread each when more than one)."""
-    env = dict(os.environ)
-    if jobs > 1:
-        env.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NUM_THREADS="1")
-    pending, active = list(runs), []
-    while pending or active:
-        while pending and len(active) < jobs:
-            name, config, overrides = pending.pop(0)
-            if (out / name / "preset" / "metadata.json").is_file():
-                continue  # finished earlier: re-running the script resumes where it stopped
-            if (out / name / "checkpoints").is_dir():  # a run cut short: it goes on with its own config.yaml
-                command = [*SEPZOO, "train", "--resume", str(out / name)]
-            else:
-                command = [*SEPZOO, "train", str(REPO / config), "-o", str(out / name),
-                           *[item for o in overrides for item in ("--set", o)]]
-            log = open(out / f"{name}.log", "w")
-            active.append((name, subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)))
-        time.sleep(2)
-        for name, process in list(active):
-            if process.poll() is not None:
-                active.remove((name, process))
-                if process.returncode != 0:
-                    raise SystemExit(f"training {name} failed; see {out / f'{name}.log'}")
-
-
-def evaluate(presets: list[Path], test: Path, out_dir: Path, jobs: int) -> dict:
-    """`sepzoo evaluate` of the runs' presets side by side; each is labelled by its run's name."""
-    labelled = out_dir.parent / "presets"
-    labelled.mkdir(exist_ok=True)
-    for index, preset in enumerate(presets):
-        link = labelled / preset.parent.name
-        if not link.exists():
-            link.symlink_to(preset.resolve())
-        presets[index] = link
-    if not (out_dir / "summary.json").is_file():
-        command = [*SEPZOO, "evaluate", "-m", str(presets[0]), "--root", str(test), "--out", str(out_dir),
-                   "--jobs", str(jobs)]
-        if len(presets) > 1:
-            command += ["--compare", *map(str, presets[1:])]
-        subprocess.run(command, check=True, cwd=REPO)
-    return json.loads((out_dir / "summary.json").read_text())
-
-
 def energy_ratios(preset: Path, test: Path) -> dict[str, float]:
     """Per stem: 10 log10(sum of estimate energy / sum of target energy) over the test tracks, dB."""
     from sepzoo.data.stem_tree import open_stem_tree, read_track
@@ -148,7 +84,7 @@ def energy_ratios(preset: Path, test: Path) -> dict[str, float]:
 
 
 def median_sdr(summary: dict, method: str) -> dict[str, float]:
-    return {name: summary["methods"][method][name]["median"]["SDR"] for name in SOURCES}
+    return median_sdr_of(summary, method, SOURCES)
 
 
 def table(rows: list[dict], references: dict[str, dict[str, float]], steps: int, batch: int, chunk: int) -> str:
@@ -203,7 +139,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     if args.quick:
-        overrides, test = write_quick_data(out)
+        overrides, test = QUICK, write_tone_tree(out, SOURCES)
     else:
         render_trees(args.midi)
         overrides, test = [], link_test_songs(out)
@@ -213,7 +149,7 @@ def main() -> None:
                for loss in LOSSES]
     train_all(wavenet, out, args.jobs)
     stage1 = evaluate([out / name / "preset" for name, _, _ in wavenet], test, out / "eval_wavenet", args.jobs)
-    methods = [m for m in stage1["methods"] if m not in ("mixture", "equal split", "oracle IRM")]
+    methods = model_methods(stage1)
     means = {loss: float(np.mean(list(median_sdr(stage1, method).values()))) for loss, method in zip(LOSSES, methods)}
     best = max(means, key=means.get)
     print(f"best loss for the WaveNet separator: {best} (mean median SDR {means[best]:.2f} dB)")
@@ -227,15 +163,14 @@ def main() -> None:
 
     rows = []
     for (name, _, _), method, summary in [*zip(wavenet, methods, [stage1] * 4),
-                                          *zip(baselines, [m for m in stage2["methods"] if m not in
-                                                           ("mixture", "equal split", "oracle IRM")], [stage2] * 2)]:
+                                          *zip(baselines, model_methods(stage2), [stage2] * 2)]:
         metadata = json.loads((out / name / "preset" / "metadata.json").read_text())
         rows.append({"run": name, "model": metadata["class"] + (" residual" if "residual" in name else ""),
                      "loss": metadata["training"]["loss"], "params": metadata["params"],
                      "wall_time_s": metadata["training"]["wall_time_s"], "steps": metadata["training"]["steps"],
                      "batch": metadata["training"]["batch_size"], "sdr": median_sdr(summary, method),
                      "energy_db": energy_ratios(out / name / "preset", test)})
-    references = {name: median_sdr(stage1, name) for name in ("mixture", "equal split", "oracle IRM")}
+    references = {name: median_sdr(stage1, name) for name in REFERENCES}
     (out / "table.md").write_text(table(rows, references, rows[0]["steps"], rows[0]["batch"],
                                         json.loads((out / rows[0]["run"] / "preset" / "metadata.json").read_text())
                                         ["context_samples"]))

@@ -120,6 +120,9 @@ class ScheduleSpec:
     fine_tune_max_epochs: int | None = _spec(None, doc="epoch cap of the fine-tune phase (none = max_epochs)",
                                              minimum=1)
     min_delta: float = _spec(0.0, doc="validation loss drop that counts as a gain", minimum=0.0)
+    max_wall_time_s: float | None = _spec(None, doc="training seconds (summed over resumes) after which the run "
+                                          "ends: the epoch in progress is cut short and validated, no "
+                                          "fine-tuning follows (none = no limit)", minimum=1.0)
 
 
 @dataclass(frozen=True, kw_only=True)

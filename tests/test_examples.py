@@ -1,6 +1,7 @@
 """The user-facing example script runs as documented: a zoo model trained with model.fit on a sepzoo source,
 saved as .keras and reloaded with the same output."""
 
+import json
 import re
 import subprocess
 import sys
@@ -28,3 +29,19 @@ def test_seed_c_comparison_quick(tmp_path):
             line.startswith("| ConvBaseline")]
     assert len(rows) == 6 and "| equal split |" in table
     assert (tmp_path / "seed_c" / "sdr.png").stat().st_size > 10_000
+
+
+def test_seed_b_ablation_quick(tmp_path):
+    """The ablation's whole path (4 wall-time runs, 3 equal-step runs, one evaluation, RTF, table, plot) on tones
+    with shrunk models."""
+    result = subprocess.run([sys.executable, str(REPO / "examples" / "seed_b_ablation.py"), "--quick", "--out",
+                             str(tmp_path / "seed_b")], capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-3000:])
+    table = (tmp_path / "seed_b" / "table.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| Wave-U-Net") or
+            line.startswith("| LightweightASPP")]
+    assert len(rows) == 8 and "| oracle IRM |" in table and "Same steps" in table
+    summary = json.loads((tmp_path / "seed_b" / "summary.json").read_text())
+    equal_steps = [r for title, runs in summary["rows"].items() if title.startswith("Same steps") for r in runs]
+    assert {r["steps"] for r in equal_steps} == {summary["equal_steps"]}
+    assert (tmp_path / "seed_b" / "sdr_vs_params.png").stat().st_size > 10_000

@@ -38,6 +38,17 @@ def test_shipped_architecture_matches_the_paper_budget():
     assert model.receptive_field >= 16384
 
 
+@pytest.mark.parametrize("name", ["lightweight_aspp_a", "lightweight_aspp_b", "lightweight_aspp_c"])
+def test_ablation_variants_are_within_ten_percent_of_the_paper_budget(name):
+    """Seed B's ablation compares decoders a, b and c at equal size: each preset within 10 % of 0.85 M."""
+    from sepzoo import zoo
+
+    model = zoo.load(name, weights=None)
+    assert model.variant == name[-1] and model.output_head == "waveform"
+    assert abs(model.count_params() - 850_000) <= 85_000, model.count_params()
+    assert model.receptive_field >= 16384
+
+
 def test_receptive_field_follows_the_layers():
     narrow = LightweightASPP(aspp_rates=(1, 4), variant="a")
     wide = LightweightASPP(aspp_rates=(1, 8, 32, 128), variant="a")

@@ -140,6 +140,21 @@ def test_train_writes_run_folder_and_preset(tmp_path):
         train(load_config(TINY, BOUNDED), out)
 
 
+def test_wall_time_limit_cuts_the_epoch_validates_it_and_skips_fine_tuning(tmp_path):
+    """``schedule.max_wall_time_s``: the run stops within a step of the limit, as a finished, validated epoch."""
+    from sepzoo.training.trainer import train
+
+    out = tmp_path / "run"
+    overrides = [*BOUNDED, "schedule.steps_per_epoch=1000", "schedule.max_wall_time_s=1"]
+    preset = train(load_config(TINY, overrides), out)
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    training = json.loads((preset / "metadata.json").read_text())["training"]
+    assert len(rows) == 1 and int(rows[0]["phase"]) == 0 and rows[0]["val_loss"]  # one cut epoch, validated
+    assert 1 <= training["steps"] < 1000 and training["wall_time_s"] >= 1.0 and not training["fine_tuned"]
+    state = TrainState(learning_rate=1e-3, data_seed=0, wall_time_s=10.0)
+    assert phase_over(state, ScheduleSpec(max_wall_time_s=10.0)) and not phase_over(state, ScheduleSpec())
+
+
 def test_weight_average_is_validated_and_kept_as_the_best_weights(tmp_path):
     from sepzoo.training.trainer import train
 

@@ -551,3 +551,98 @@ class WaveNetBlock(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "skip_channels": self.skip_channels,
                 "kernel_size": self.kernel_size, "dilation": self.dilation, "with_residual": self.with_residual}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Wave-U-Net resampling and cropping (docs/research.md, part B)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Decimate(layers.Layer):
+    """Keep every ``factor``-th frame, starting with the first: ``(B, T, C) -> (B, (T - 1) // factor + 1, C)``.
+
+    Wave-U-Net's downsampling: no anti-alias filter (the conv before it has learned what to keep), and an odd
+    ``T`` keeps both end frames, so the valid-convolution geometry stays exact.
+    """
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        return x[:, :: self.factor]
+
+    def compute_output_shape(self, input_shape):
+        batch, frames, channels = input_shape
+        return (batch, None if frames is None else (frames - 1) // self.factor + 1, channels)
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        return rf, jump * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class InterpolateUpsample(layers.Layer):
+    """Double the frame rate keeping both end frames: ``(B, T, C) -> (B, 2T - 1, C)``.
+
+    Even output frames are the input frames; odd frame ``2k + 1`` is ``w * x[k] + (1 - w) * x[k + 1]``. With
+    ``learned=False``, ``w = 0.5``: linear interpolation with aligned corners (Wave-U-Net's default). With
+    ``learned=True``, ``w = sigmoid(v)`` with one trainable ``v`` per channel, initialised to 0 (Wave-U-Net's
+    learned upsampling, its model M5).
+
+    Args:
+        learned: learn the interpolation weight of each channel.
+    """
+
+    def __init__(self, learned: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.learned = bool(learned)
+
+    def build(self, input_shape):
+        if self.learned:
+            self.logit = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="logit")
+
+    def call(self, x):
+        frames, channels = x.shape[1], x.shape[2]
+        weight = ops.sigmoid(self.logit) if self.learned else 0.5
+        between = weight * x[:, :-1] + (1.0 - weight) * x[:, 1:]
+        pairs = ops.reshape(ops.stack([x[:, :-1], between], axis=2), (-1, 2 * (frames - 1), channels))
+        return ops.concatenate([pairs, x[:, -1:]], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        batch, frames, channels = input_shape
+        return (batch, None if frames is None else 2 * frames - 1, channels)
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        """An odd frame mixes two neighbouring input frames, ``jump`` samples apart."""
+        return rf + jump, max(1, jump // 2)
+
+    def get_config(self):
+        return {**super().get_config(), "learned": self.learned}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class CenterCrop(layers.Layer):
+    """Keep the middle ``frames`` frames: ``(B, T, C) -> (B, frames, C)``.
+
+    When ``T - frames`` is odd, the extra frame comes off the end (Wave-U-Net's crop-and-concatenate).
+
+    Args:
+        frames: output length, frames; at most ``T``.
+    """
+
+    def __init__(self, frames: int, **kwargs):
+        super().__init__(**kwargs)
+        self.frames = int(frames)
+
+    def call(self, x):
+        start = (x.shape[1] - self.frames) // 2
+        return x[:, start : start + self.frames]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.frames, input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "frames": self.frames}

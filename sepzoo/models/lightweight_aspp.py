@@ -68,7 +68,9 @@ class LightweightASPP(SeparationModel):
         aspp_rates: dilation rates of the ASPP's atrous branches (in bottleneck frames).
         aspp_kernel_size: kernel of the atrous branches, frames.
         kernel_size: kernel of the stem and the separable convs, frames.
-        decoder_channels: filters of each decoder stage.
+        decoder_channels: filters of each RFPD decoder stage (variants a and b).
+        upsampling_channels: filters of the upsampling decoder's four levels, deepest first (variant c);
+            ``None`` mirrors the encoder (``encoder_channels[3::-1]``).
         output_channels_per_sample: features per output sample before the last conv (RFPD depth-to-time).
         attention_kernel_size: kernel of the temporal attention gate, samples.
         residual_last_source: compute the last source as mixture minus the others.
@@ -102,6 +104,7 @@ class LightweightASPP(SeparationModel):
         aspp_kernel_size: int = 9,
         kernel_size: int = 15,
         decoder_channels: int = 172,
+        upsampling_channels: Sequence[int] | None = None,
         output_channels_per_sample: int = 16,
         attention_kernel_size: int = 15,
         residual_last_source: bool = True,
@@ -118,6 +121,9 @@ class LightweightASPP(SeparationModel):
                              f"got {output_head!r} with variant {variant!r}")
         if len(encoder_channels) != 5:
             raise ValueError(f"encoder_channels needs 5 numbers (stem + 4 blocks), got {list(encoder_channels)}")
+        upsampling_channels = tuple(upsampling_channels or encoder_channels[3::-1])
+        if len(upsampling_channels) != 4:
+            raise ValueError(f"upsampling_channels needs 4 numbers (deepest level first), got {list(upsampling_channels)}")
         if context_samples % 16:
             raise ValueError(f"context_samples must be a multiple of 16, got {context_samples}")
         sources = tuple(sources)
@@ -147,7 +153,7 @@ class LightweightASPP(SeparationModel):
             skips.append(norm(block(skips[-1]), f"norm_down_{level + 1}"))
         x = norm(aspp(skips[-1]), "norm_aspp")
         if variant == "c":
-            x = self._upsampling_decoder(x, skips, encoder_channels, kernel_size, norm)
+            x = self._upsampling_decoder(x, skips, upsampling_channels, kernel_size, norm)
         else:
             x = self._rfpd_decoder(x, skips, decoder_channels, kernel_size, norm)
         if output_head == "mask":
@@ -175,6 +181,7 @@ class LightweightASPP(SeparationModel):
         self.aspp_kernel_size = aspp_kernel_size
         self.kernel_size = kernel_size
         self.decoder_channels = decoder_channels
+        self.upsampling_channels = upsampling_channels
         self.output_channels_per_sample = output_channels_per_sample
         self.attention_kernel_size = attention_kernel_size
         self.residual_last_source = residual_last_source
@@ -213,13 +220,14 @@ class LightweightASPP(SeparationModel):
         return x
 
     @staticmethod
-    def _upsampling_decoder(x, skips, encoder_channels: Sequence[int], kernel_size: int, norm):
-        """Wave-U-Net-style decoder: x2 upsampling, concatenated skip, separable conv, per level."""
+    def _upsampling_decoder(x, skips, channels: Sequence[int], kernel_size: int, norm):
+        """Wave-U-Net-style decoder: x2 upsampling, concatenated skip, separable conv of ``channels[3 - level]``
+        filters, per level (deepest first)."""
         for level in range(3, -1, -1):
             x = layers.UpSampling1D(2, name=f"upsample_{level}")(x)
             x = layers.Concatenate(name=f"merge_{level}")([x, skips[level]])
             x = layers.SeparableConv1D(
-                encoder_channels[level], kernel_size, padding="same", activation="leaky_relu", name=f"decode_{level}"
+                channels[3 - level], kernel_size, padding="same", activation="leaky_relu", name=f"decode_{level}"
             )(x)
             x = norm(x, f"norm_decode_{level}")
         return x
@@ -234,6 +242,7 @@ class LightweightASPP(SeparationModel):
             "aspp_kernel_size": self.aspp_kernel_size,
             "kernel_size": self.kernel_size,
             "decoder_channels": self.decoder_channels,
+            "upsampling_channels": list(self.upsampling_channels),
             "output_channels_per_sample": self.output_channels_per_sample,
             "attention_kernel_size": self.attention_kernel_size,
             "residual_last_source": self.residual_last_source,

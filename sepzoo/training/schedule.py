@@ -43,9 +43,15 @@ def phase_end_epoch(state: TrainState, schedule: ScheduleSpec) -> int:
     return state.phase_start_epoch + cap
 
 
+def out_of_time(state: TrainState, schedule: ScheduleSpec) -> bool:
+    """Whether the run has used its ``max_wall_time_s`` (as of the state's last checkpoint)."""
+    return schedule.max_wall_time_s is not None and state.wall_time_s >= schedule.max_wall_time_s
+
+
 def phase_over(state: TrainState, schedule: ScheduleSpec) -> bool:
-    """Whether the current phase has hit its patience or its epoch cap."""
-    return state.bad_epochs >= schedule.patience or state.epoch >= phase_end_epoch(state, schedule)
+    """Whether the current phase has hit its patience, its epoch cap or the run's wall-time limit."""
+    return (state.bad_epochs >= schedule.patience or state.epoch >= phase_end_epoch(state, schedule)
+            or out_of_time(state, schedule))
 
 
 def reopen_if_extended(state: TrainState, schedule: ScheduleSpec) -> None:
@@ -71,16 +77,19 @@ class ScheduleCallback(keras.callbacks.Callback):
             workers). It gets ``self.model``, which on JAX syncs the mid-epoch training state into the model.
         best_weights: where this process writes the best weights (the weight average when the optimiser
             keeps one).
+        wall_time: seconds the run has trained so far, now (for ``schedule.max_wall_time_s``).
     """
 
     def __init__(self, state: TrainState, schedule: ScheduleSpec, checkpoint_every: int,
-                 save_checkpoint: Callable[[keras.Model], None], best_weights: Path):
+                 save_checkpoint: Callable[[keras.Model], None], best_weights: Path,
+                 wall_time: Callable[[], float] | None = None):
         super().__init__()
         self.state = state
         self.schedule = schedule
         self.checkpoint_every = checkpoint_every
         self.save_checkpoint = save_checkpoint
         self.best_weights = best_weights
+        self.wall_time = wall_time
 
     def on_train_batch_end(self, batch, logs=None):
         self.state.step += 1
@@ -90,6 +99,9 @@ class ScheduleCallback(keras.callbacks.Callback):
         epoch_done = self.state.step_in_epoch >= self.schedule.steps_per_epoch
         if self.state.step % self.checkpoint_every == 0 and not epoch_done:
             self.save_checkpoint(self.model)
+        limit = self.schedule.max_wall_time_s
+        if limit is not None and self.wall_time is not None and self.wall_time() >= limit:
+            self.model.stop_training = True  # Keras still validates the cut epoch and calls on_epoch_end
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}

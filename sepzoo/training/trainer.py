@@ -34,7 +34,7 @@ from sepzoo.errors import ConfigError, ModelNotFoundError, OutputError
 from sepzoo.losses import build_loss
 from sepzoo.training import checkpoint as ckpt
 from sepzoo.training.data import TRAIN, VALIDATION, make_dataset, make_split_source, stream_seed
-from sepzoo.training.schedule import ScheduleCallback, phase_end_epoch, phase_over, reopen_if_extended
+from sepzoo.training.schedule import ScheduleCallback, out_of_time, phase_end_epoch, phase_over, reopen_if_extended
 from sepzoo.training.strategy import Distribution, make_distribution
 from sepzoo.zoo import WEIGHTS_FILE, fetch_weights, save_preset
 from sepzoo.zoo import build_model as build_zoo_model
@@ -228,7 +228,8 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
                               model.context_samples, model.target_samples,
                               batches=math.ceil(config.data.validation_examples / config.batch_size))
     train_source = None
-    callback = ScheduleCallback(state, schedule, config.checkpoint_every, save_checkpoint, best_weights)
+    callback = ScheduleCallback(state, schedule, config.checkpoint_every, save_checkpoint, best_weights,
+                                wall_time=lambda: state.wall_time_s + time.perf_counter() - clock[0])
     callbacks = _callbacks(callback, out, distribution, ema=bool(config.optimiser.ema_momentum))
     verbose = "auto" if sys.stderr.isatty() else 2
     while not state.finished:
@@ -289,7 +290,7 @@ def _end_phase(state: ckpt.TrainState, config: TrainConfig, model: keras.Model, 
     if best_weights.exists():
         ckpt.load_variables(model.weights, best_weights)
         ckpt.restart_average(model)
-    if state.phase == 0 and config.schedule.fine_tune:
+    if state.phase == 0 and config.schedule.fine_tune and not out_of_time(state, config.schedule):
         state.phase = 1
         state.phase_start_epoch = state.epoch
         state.bad_epochs = 0

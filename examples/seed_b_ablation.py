@@ -1,0 +1,203 @@
+"""Re-run the comparison of docs/research.md, part B on the midi4 task: LightweightASPP decoder variants a (RFPD),
+b (RFPD + temporal attention) and c (upsampling + attention), each at 0.85 M parameters, against a mono Wave-U-Net
+(M3 layout, 10.3 M parameters), with the same data, loss, batch and optimiser, under two budgets:
+
+- the same training wall time on this machine (``--minutes`` per run, ``schedule.max_wall_time_s``), and
+- the same number of steps: as many as the slowest model (Wave-U-Net) made in that time.
+
+Every model is scored with `sepzoo evaluate` (museval, SiSEC 2018 protocol) on a test split rendered with a
+soundfont none of them heard (FluidR3_GM), with the mixture, equal-split and oracle-mask rows for reference.
+
+    python examples/seed_b_ablation.py                      # full: renders, 7 trainings (about 1 h 20 min), scoring
+    python examples/seed_b_ablation.py --quick              # shrunk models, a few steps on synthetic tones (CI)
+    python examples/seed_b_ablation.py --publish-docs       # also copy the table and plot to docs/
+
+Full mode renders (if missing) the Freedoom and OpenMSX train splits with TimGM6mb and sf_GMbank (60 s excerpts),
+their validation splits with TimGM6mb (20 s) and their test splits with FluidR3_GM (30 s) into renders/midi4,
+trains zoo_configs/wave_u_net_midi4.yaml and zoo_configs/seed_b_midi4.yaml (variants set with --set) into
+OUT/<run>, and writes OUT/table.md, OUT/sdr_vs_params.png and OUT/summary.json. Each run's training steps per
+second come from its own log (steps / training wall time); the inference real-time factor is measured on one
+thread (benchmarks/model_speed.py) on 10 s of audio. Re-running the script skips finished runs and resumes cut ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from comparison_tools import REFERENCES, REPO, SEPZOO, evaluate, median_sdr, model_methods, train_all, write_tone_tree
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from model_speed import one_thread_rtfs  # noqa: E402
+
+SOURCES = ["drums", "bass", "keys", "other"]
+CORPORA = ["freedoom", "openmsx"]
+FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+ASPP = "zoo_configs/seed_b_midi4.yaml"
+WAVE_U_NET = "zoo_configs/wave_u_net_midi4.yaml"
+# run -> (label, config, overrides): the presets lightweight_aspp_a/_b/_c and the Wave-U-Net recipe.
+MODELS = {
+    "wave_u_net": ("Wave-U-Net (M3 layout)", WAVE_U_NET, []),
+    "aspp_a": ("LightweightASPP a (RFPD)", ASPP, ["name=lightweight_aspp_a", "model.kwargs.variant=a"]),
+    "aspp_b": ("LightweightASPP b (RFPD + attention)", ASPP, []),
+    "aspp_c": ("LightweightASPP c (upsampling + attention)", ASPP,
+               ["name=lightweight_aspp_c", "model.kwargs.variant=c",
+                "model.kwargs.upsampling_channels=[512, 384, 256, 128]"]),
+}
+SLOWEST = "wave_u_net"
+QUICK_DATA = ["data.kind=tones", "data.options={}", "data.validation_examples=8", "data.shuffle_buffer=0",
+              "batch_size=4", "checkpoint_every=2", "schedule.steps_per_epoch=2"]
+QUICK_MODELS = {  # shrunk so that CI trains each for a few steps in seconds
+    "wave_u_net": ["model.kwargs.num_layers=4", "model.kwargs.filters_per_layer=6", "data.context_samples=755"],
+    "aspp": ["data.context_samples=2048", "model.kwargs.encoder_channels=[8, 12, 16, 20, 24]",
+             "model.kwargs.aspp_channels=16", "model.kwargs.decoder_channels=24", "model.kwargs.aspp_rates=[1, 2, 4]",
+             "model.kwargs.output_channels_per_sample=4", "model.kwargs.upsampling_channels=[24, 20, 16, 12]"],
+}
+
+
+def render_trees(midi: Path) -> None:
+    """The midi4 trees the recipes read (renders/midi4/...), rendered where missing."""
+    for corpus in CORPORA:
+        for out, font, split, seconds in [(f"timgm_{corpus}", "TimGM6mb.sf2", "train", 60),
+                                          (f"timgm_{corpus}", "TimGM6mb.sf2", "validation", 20),
+                                          (f"gmbank_{corpus}", "sf_GMbank.sf2", "train", 60),
+                                          (f"fluidr3_{corpus}", FLUIDR3, "test", 30)]:
+            tree = REPO / "renders" / "midi4" / out
+            if not (tree / split / "render.json").is_file():
+                subprocess.run([*SEPZOO, "render", str(midi / corpus), "-o", str(tree), "--task", "midi4",
+                                "--soundfont", font, "--split", split, "--excerpt-seconds", str(seconds)],
+                               check=True, cwd=REPO)
+
+
+def link_test_songs(out: Path) -> Path:
+    """One test folder holding every corpus's FluidR3 test songs (symlinks)."""
+    test = out / "test"
+    test.mkdir(parents=True, exist_ok=True)
+    for corpus in CORPORA:
+        for song in sorted((REPO / "renders" / "midi4" / f"fluidr3_{corpus}" / "test").iterdir()):
+            if song.is_dir() and not (test / song.name).exists():
+                (test / song.name).symlink_to(song.resolve())
+    return test
+
+
+def runs(budget: str, seconds: float, steps: int | None, quick: bool) -> list[tuple[str, str, list[str]]]:
+    """``(run, config, overrides)`` for one budget: ``"time"`` (``seconds`` each) or ``"steps"`` (``steps`` each,
+    one epoch; the slowest model's time run already is its equal-steps run)."""
+    planned = []
+    for run, (_, config, overrides) in MODELS.items():
+        if budget == "steps" and run == SLOWEST:
+            continue
+        limits = ([f"schedule.max_wall_time_s={seconds}"] if budget == "time" else
+                  [f"schedule.steps_per_epoch={steps}", "schedule.max_epochs=1"])
+        shrink = QUICK_MODELS["wave_u_net" if run == SLOWEST else "aspp"] + QUICK_DATA if quick else []
+        planned.append((run if budget == "time" else f"{run}_steps", config, [*overrides, *shrink, *limits]))
+    return planned
+
+
+def row(out: Path, run: str, summary: dict, method: str, rtf: float | None) -> dict:
+    metadata = json.loads((out / run / "preset" / "metadata.json").read_text())
+    training = metadata["training"]
+    return {"run": run, "model": MODELS[run.removesuffix("_steps")][0], "params": metadata["params"],
+            "steps": training["steps"], "wall_time_s": training["wall_time_s"],
+            "steps_per_s": training["steps"] / training["wall_time_s"], "rtf": rtf,
+            "sdr": median_sdr(summary, method, SOURCES)}
+
+
+def table(rows: dict[str, list[dict]], references: dict[str, dict[str, float]], batch: int) -> str:
+    head = ("| model | params | steps | wall time | steps/s | RTF (1 thread) | " + " | ".join(SOURCES)
+            + " | mean |\n| --- | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in SOURCES)
+            + " | ---: |")
+    parts = [f"Median SDR (dB, museval, SiSEC 2018 protocol) per stem on the midi4 test split rendered with "
+             f"FluidR3_GM (a soundfont no model trained on). Same data, loss (snr), batch ({batch}) and optimiser "
+             f"for every run; steps/s = training steps / training wall time on this machine (2 CPU cores, "
+             f"validation included); RTF = separation compute time / audio time on one thread."]
+    for title, budget_rows in rows.items():
+        parts += ["", f"**{title}**", "", head]
+        for r in budget_rows:
+            rtf = "-" if r["rtf"] is None else f"{r['rtf']:.3f}"
+            parts.append(f"| {r['model']} | {r['params']:,} | {r['steps']} | {r['wall_time_s'] / 60:.1f} min | "
+                         f"{r['steps_per_s']:.2f} | {rtf} | " + " | ".join(f"{r['sdr'][s]:.2f}" for s in SOURCES)
+                         + f" | {np.mean(list(r['sdr'].values())):.2f} |")
+    parts += ["", "**References** (no training)", "", "| row | " + " | ".join(SOURCES) + " | mean |",
+              "| --- | " + " | ".join("---:" for _ in SOURCES) + " | ---: |"]
+    for name, sdr in references.items():
+        parts.append(f"| {name} | " + " | ".join(f"{sdr[s]:.2f}" for s in SOURCES)
+                     + f" | {np.mean(list(sdr.values())):.2f} |")
+    return "\n".join(parts) + "\n"
+
+
+def plot(rows: dict[str, list[dict]], references: dict[str, dict[str, float]], path: Path) -> None:
+    """Mean median SDR against parameters (log scale), one marker per run and budget."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.5, 4.5))
+    axes = figure.subplots()
+    for (title, budget_rows), marker in zip(rows.items(), "os"):
+        for k, r in enumerate(budget_rows):
+            axes.scatter(r["params"], np.mean(list(r["sdr"].values())), marker=marker, color=f"C{k}",
+                         label=f"{r['model']} ({title.split(':')[0].lower()})")
+    for (name, sdr), style in zip(references.items(), [":", "--", "-."]):
+        axes.axhline(np.mean(list(sdr.values())), color="grey", linestyle=style, linewidth=0.8, label=name)
+    axes.set_xscale("log")
+    axes.set_xlabel("parameters")
+    axes.set_ylabel("mean median SDR over 4 stems (dB)")
+    axes.set_title("midi4, test split rendered with FluidR3_GM (unseen soundfont)")
+    axes.legend(fontsize=6.5, loc="best")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shrunk models, a few steps on synthetic tones (CI)")
+    parser.add_argument("--minutes", type=float, default=12.0, help="training wall time per run (default 12)")
+    parser.add_argument("--out", type=Path, default=REPO / "runs" / "seed_b")
+    parser.add_argument("--midi", type=Path, default=REPO.parent / "shared" / "data" / "midi")
+    parser.add_argument("--jobs", type=int, default=1, help="scoring workers (trainings always run one at a time, "
+                        "so that wall time means the same for each)")
+    parser.add_argument("--publish-docs", action="store_true", help="copy table.md and the plot to docs/")
+    args = parser.parse_args()
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    seconds = 3.0 if args.quick else args.minutes * 60
+    if args.quick:
+        test = write_tone_tree(out, SOURCES)
+    else:
+        render_trees(args.midi)
+        test = link_test_songs(out)
+
+    train_all(runs("time", seconds, None, args.quick), out, jobs=1)
+    steps = json.loads((out / SLOWEST / "preset" / "metadata.json").read_text())["training"]["steps"]
+    print(f"equal-steps budget: {steps} steps (what {SLOWEST} made in {seconds / 60:g} min)")
+    train_all(runs("steps", seconds, steps, args.quick), out, jobs=1)
+
+    time_runs = list(MODELS)
+    step_runs = [SLOWEST] + [f"{run}_steps" for run in MODELS if run != SLOWEST]
+    ordered = time_runs + step_runs[1:]
+    summary = evaluate([out / run / "preset" for run in ordered], test, out / "evaluation", args.jobs)
+    methods = dict(zip(ordered, model_methods(summary)))
+    rtfs = one_thread_rtfs([str(out / run / "preset") for run in time_runs], 2.0 if args.quick else 10.0)
+    rtf_of = {run: rtfs.get(str(out / run.removesuffix("_steps") / "preset")) for run in ordered}
+    rows = {f"Same wall time: {seconds / 60:g} min of training each": [
+                row(out, run, summary, methods[run], rtf_of[run]) for run in time_runs],
+            f"Same steps: {steps} each": [row(out, run, summary, methods[run], rtf_of[run]) for run in step_runs]}
+    references = {name: median_sdr(summary, name, SOURCES) for name in REFERENCES}
+    batch = json.loads((out / SLOWEST / "preset" / "metadata.json").read_text())["training"]["batch_size"]
+    (out / "table.md").write_text(table(rows, references, batch))
+    plot(rows, references, out / "sdr_vs_params.png")
+    (out / "summary.json").write_text(json.dumps({"equal_steps": steps, "rows": rows, "references": references},
+                                                 indent=2) + "\n")
+    print((out / "table.md").read_text())
+    if args.publish_docs:
+        shutil.copyfile(out / "table.md", REPO / "docs" / "seed_b_ablation.md")
+        shutil.copyfile(out / "sdr_vs_params.png", REPO / "docs" / "seed_b_ablation.png")
+
+
+if __name__ == "__main__":
+    main()
