@@ -11,11 +11,13 @@ soundfont none of them heard (FluidR3_GM), with the mixture, equal-split and ora
     python examples/seed_b_ablation.py                      # full: renders, 7 trainings (about 1 h 20 min), scoring
     python examples/seed_b_ablation.py --quick              # shrunk models, a few steps on synthetic tones (CI)
     python examples/seed_b_ablation.py --publish-docs       # also copy the table and plot to docs/
+    python examples/seed_b_ablation.py --publish midi4-v1   # also publish wave_u_net/midi4-v1 (and a variant
+                                                            # that beats the shipped lightweight_aspp)
 
 Full mode renders (if missing) the Freedoom and OpenMSX train splits with TimGM6mb and sf_GMbank (60 s excerpts),
 their validation splits with TimGM6mb (20 s) and their test splits with FluidR3_GM (30 s) into renders/midi4,
 trains zoo_configs/wave_u_net_midi4.yaml and zoo_configs/seed_b_midi4.yaml (variants set with --set) into
-OUT/<run>, and writes OUT/table.md, OUT/sdr_vs_params.png and OUT/summary.json. Each run's training steps per
+OUT/<run>, scores the shipped `lightweight_aspp` on the same test split, and writes OUT/table.md, OUT/sdr_vs_params.png and OUT/summary.json. Each run's training steps per
 second come from its own log (steps / training wall time); the inference real-time factor is measured on one
 thread (benchmarks/model_speed.py) on 10 s of audio. Re-running the script skips finished runs and resumes cut ones.
 """
@@ -51,6 +53,7 @@ MODELS = {
                 "model.kwargs.upsampling_channels=[512, 384, 256, 128]"]),
 }
 SLOWEST = "wave_u_net"
+SHIPPED = "lightweight_aspp"
 QUICK_DATA = ["data.kind=tones", "data.options={}", "data.validation_examples=8", "data.shuffle_buffer=0",
               "batch_size=4", "checkpoint_every=2", "schedule.steps_per_epoch=2"]
 QUICK_MODELS = {  # shrunk so that CI trains each for a few steps in seconds
@@ -109,7 +112,8 @@ def row(out: Path, run: str, summary: dict, method: str, rtf: float | None) -> d
             "sdr": median_sdr(summary, method, SOURCES)}
 
 
-def table(rows: dict[str, list[dict]], references: dict[str, dict[str, float]], batch: int) -> str:
+def table(rows: dict[str, list[dict]], references: dict[str, dict[str, float]], batch: int,
+          shipped: tuple[str, dict[str, float]] | None) -> str:
     head = ("| model | params | steps | wall time | steps/s | RTF (1 thread) | " + " | ".join(SOURCES)
             + " | mean |\n| --- | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in SOURCES)
             + " | ---: |")
@@ -124,9 +128,9 @@ def table(rows: dict[str, list[dict]], references: dict[str, dict[str, float]], 
             parts.append(f"| {r['model']} | {r['params']:,} | {r['steps']} | {r['wall_time_s'] / 60:.1f} min | "
                          f"{r['steps_per_s']:.2f} | {rtf} | " + " | ".join(f"{r['sdr'][s]:.2f}" for s in SOURCES)
                          + f" | {np.mean(list(r['sdr'].values())):.2f} |")
-    parts += ["", "**References** (no training)", "", "| row | " + " | ".join(SOURCES) + " | mean |",
+    parts += ["", "**References**", "", "| row | " + " | ".join(SOURCES) + " | mean |",
               "| --- | " + " | ".join("---:" for _ in SOURCES) + " | ---: |"]
-    for name, sdr in references.items():
+    for name, sdr in ([shipped] if shipped else []) + list(references.items()):
         parts.append(f"| {name} | " + " | ".join(f"{sdr[s]:.2f}" for s in SOURCES)
                      + f" | {np.mean(list(sdr.values())):.2f} |")
     return "\n".join(parts) + "\n"
@@ -162,6 +166,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="scoring workers (trainings always run one at a time, "
                         "so that wall time means the same for each)")
     parser.add_argument("--publish-docs", action="store_true", help="copy table.md and the plot to docs/")
+    parser.add_argument("--publish", metavar="VERSION", help="publish the Wave-U-Net run as wave_u_net/VERSION and "
+                        "the best variant as lightweight_aspp/ASPP_VERSION if it beats the shipped weights (mean SDR)")
+    parser.add_argument("--aspp-version", default="midi4-v4", help="version name for a winning variant")
     args = parser.parse_args()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -188,15 +195,61 @@ def main() -> None:
                 row(out, run, summary, methods[run], rtf_of[run]) for run in time_runs],
             f"Same steps: {steps} each": [row(out, run, summary, methods[run], rtf_of[run]) for run in step_runs]}
     references = {name: median_sdr(summary, name, SOURCES) for name in REFERENCES}
+    shipped = None if args.quick else shipped_row(test, out, args.jobs)
     batch = json.loads((out / SLOWEST / "preset" / "metadata.json").read_text())["training"]["batch_size"]
-    (out / "table.md").write_text(table(rows, references, batch))
+    (out / "table.md").write_text(table(rows, references, batch, shipped))
     plot(rows, references, out / "sdr_vs_params.png")
-    (out / "summary.json").write_text(json.dumps({"equal_steps": steps, "rows": rows, "references": references},
-                                                 indent=2) + "\n")
+    (out / "summary.json").write_text(json.dumps({"equal_steps": steps, "rows": rows, "references": references,
+                                                  "shipped": shipped}, indent=2) + "\n")
     print((out / "table.md").read_text())
     if args.publish_docs:
         shutil.copyfile(out / "table.md", REPO / "docs" / "seed_b_ablation.md")
         shutil.copyfile(out / "sdr_vs_params.png", REPO / "docs" / "seed_b_ablation.png")
+    if args.publish:
+        publish(rows, shipped, out, args.publish, args.aspp_version)
+
+
+def shipped_row(test: Path, out: Path, jobs: int) -> tuple[str, dict[str, float]]:
+    """The shipped `lightweight_aspp` (default version) scored on the same test split."""
+    from sepzoo.zoo import get_preset
+
+    version = get_preset(SHIPPED).default_version
+    folder = out / "evaluation_shipped"
+    if not (folder / "summary.json").is_file():
+        subprocess.run([*SEPZOO, "evaluate", "-m", SHIPPED, "--root", str(test), "--out", str(folder),
+                        "--jobs", str(jobs)], check=True, cwd=REPO)
+    summary = json.loads((folder / "summary.json").read_text())
+    return f"shipped {SHIPPED}/{version}", median_sdr(summary, model_methods(summary)[0], SOURCES)
+
+
+def publish(rows: dict[str, list[dict]], shipped: tuple[str, dict[str, float]], out: Path, version: str,
+            aspp_version: str) -> None:
+    """wave_u_net/VERSION from its run, and the best equal-time variant as lightweight_aspp/ASPP_VERSION when its mean
+    SDR beats the shipped weights' on this test split; each card quotes the whole table."""
+    from sepzoo.zoo import publish as publish_run
+
+    licences = (REPO / "zoo_configs" / "seed_b_midi4.licences.md").read_text().strip()
+    time_rows = next(iter(rows.values()))
+    best_variant = max((r for r in time_rows if r["run"] != SLOWEST), key=lambda r: np.mean(list(r["sdr"].values())))
+    entries = [("wave_u_net", version, next(r for r in time_rows if r["run"] == SLOWEST))]
+    if np.mean(list(best_variant["sdr"].values())) > np.mean(list(shipped[1].values())):
+        entries.append((SHIPPED, aspp_version, best_variant))
+    else:
+        print(f"not publishing {best_variant['model']}: mean SDR {np.mean(list(best_variant['sdr'].values())):.2f} dB "
+              f"does not beat {shipped[0]} ({np.mean(list(shipped[1].values())):.2f} dB)")
+    for name, entry_version, r in entries:
+        evaluation = {
+            "data": "midi4 test split of the Freedoom and OpenMSX corpora rendered with FluidR3_GM (30 s excerpts), "
+                    "a soundfont no model trained on",
+            "summary": "Median SDR (dB): " + ", ".join(f"{s} {r['sdr'][s]:.2f}" for s in SOURCES),
+            "sdr_db": r["sdr"], "table": (out / "table.md").read_text(),
+            "command": f"python examples/seed_b_ablation.py --publish {version} --aspp-version {aspp_version}",
+        }
+        index = publish_run(out / r["run"], name, entry_version, evaluation=evaluation, licences=licences,
+                            note=f"{r['model']}, trained for {r['wall_time_s'] / 60:.1f} min ({r['steps']} steps of "
+                                 f"batch 8) on 2 CPU cores in the ablation of docs/research.md, part B "
+                                 f"(docs/seed_b_ablation.md).")
+        print(f"published {name}/{entry_version}: {index['versions'][entry_version]['sha256']}")
 
 
 if __name__ == "__main__":

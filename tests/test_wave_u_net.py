@@ -57,6 +57,19 @@ def test_difference_output_sums_to_the_centre_of_the_mixture():
     np.testing.assert_allclose(y.sum(axis=-1), x[:, start:start + model.target_samples, 0], atol=1e-5)
 
 
+@pytest.mark.parametrize("length", [100, 1000, 5000])
+def test_separator_aligns_the_target_window_for_any_length(length):
+    """The Separator asks the model for its geometry: with the difference output the stems of any length add up
+    to the input exactly, which only happens when each target lands on the centre of its context window."""
+    from sepzoo.separator import Separator
+
+    model = WaveUNet(**SMALL)
+    audio = (0.3 * np.sin(2 * np.pi * 440 * np.arange(length) / model.sample_rate))[None].astype("float32")
+    stems = Separator(model, progress=False).separate(audio, model.sample_rate)
+    assert set(stems) == set(model.sources) and all(stem.shape == audio.shape for stem in stems.values())
+    np.testing.assert_allclose(sum(stems.values()), audio, atol=1e-5)
+
+
 class TestWaveUNet(ModelContract):
     model_class = WaveUNet
     init_kwargs = SMALL
