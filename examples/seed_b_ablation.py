@@ -16,7 +16,7 @@ soundfont none of them heard (FluidR3_GM), with the mixture, equal-split and ora
 
 Full mode renders (if missing) the Freedoom and OpenMSX train splits with TimGM6mb and sf_GMbank (60 s excerpts),
 their validation splits with TimGM6mb (20 s) and their test splits with FluidR3_GM (30 s) into renders/midi4,
-trains zoo_configs/wave_u_net_midi4.yaml and zoo_configs/seed_b_midi4.yaml (variants set with --set) into
+trains zoo_configs/wave_u_net_midi4.yaml and zoo_configs/lightweight_aspp_b_midi4.yaml (variants set with --set) into
 OUT/<run>, scores the shipped `lightweight_aspp` on the same test split, and writes OUT/table.md, OUT/sdr_vs_params.png and OUT/summary.json. Each run's training steps per
 second come from its own log (steps / training wall time); the inference real-time factor is measured on one
 thread (benchmarks/model_speed.py) on 10 s of audio. Re-running the script skips finished runs and resumes cut ones.
@@ -41,7 +41,7 @@ from model_speed import one_thread_rtfs  # noqa: E402
 SOURCES = ["drums", "bass", "keys", "other"]
 CORPORA = ["freedoom", "openmsx"]
 FLUIDR3 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
-ASPP = "zoo_configs/seed_b_midi4.yaml"
+ASPP = "zoo_configs/lightweight_aspp_b_midi4.yaml"
 WAVE_U_NET = "zoo_configs/wave_u_net_midi4.yaml"
 # run -> (label, config, overrides): the presets lightweight_aspp_a/_b/_c and the Wave-U-Net recipe.
 MODELS = {

@@ -2,16 +2,33 @@
 
 Arrays at this edge are float32 ``(channels, samples)``. sepzoo separates mono or stereo audio sampled
 between :data:`MIN_SAMPLE_RATE` and :data:`MAX_SAMPLE_RATE` Hz; anything else is refused with an
-:class:`~sepzoo.errors.AudioFileError` that names the file and says how to fix it. Outputs are written to a
-temporary file beside the destination and renamed onto it only when complete, so a reader never sees a
-half-written file and an older file at that path survives until its replacement is whole.
+:class:`~sepzoo.errors.AudioFileError` that names the file and says how to fix it.
+
+Lengths: WAV and FLAC headers state the exact frame count, so a file that decodes to fewer frames is
+truncated and refused. For MP3 and OGG (Vorbis, Opus) libsndfile's count is only an estimate (from the bit
+rate and file size, or the last page), and a streamed FLAC may state none; their frames are counted by
+decoding, so :attr:`AudioInfo.frames` is always what a reader gets. Decoders that print to the C-level stderr
+(mpg123 inside libsndfile) are silenced; what they said goes into the one-line error instead.
+
+Outputs are written to a hidden temporary file beside the destination (``.<name>.sepzoo-<hex>.part``, with
+the mode the umask gives any new file) and renamed onto it only when complete, so a reader never sees a
+half-written file and an older file at that path survives until its replacement is whole. The writing
+process holds an ``flock`` on its temporary; one left behind by a killed process is unlocked, and the next
+writer into that folder removes it (:func:`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import fcntl
+import functools
 import os
+import re
+import secrets
+import stat
 import struct
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +53,25 @@ stems louder than full scale are kept exactly; FLAC has no float subtype, so 24-
 _UNKNOWN_WAV_SIZES = (0, 0xFFFFFFFF)
 """``data`` chunk sizes written by streaming encoders that did not know the length in advance."""
 
+_ESTIMATED_LENGTH_FORMATS = frozenset({"MP3", "OGG"})
+"""libsndfile formats whose header frame count is an estimate: their frames are counted by decoding."""
+_UNKNOWN_FRAMES = 0x7FFFFFFFFFFFFFFF
+"""libsndfile's frame count (SF_COUNT_MAX) for a file that does not state its length, e.g. a streamed FLAC."""
+_NOISY_DECODERS = frozenset({"MP3"})
+"""Formats whose decoder (mpg123) prints notes to the C-level stderr; captured while it runs."""
+_QUIET_SIGNATURES = {b"RIFF": "WAV", b"RIFX": "WAV", b"RF64": "RF64", b"fLaC": "FLAC", b"OggS": "OGG",
+                     b"FORM": "AIFF"}
+"""First four bytes of containers whose libsndfile readers print nothing -> their format (any other file's
+header is read with fd 2 captured)."""
+_LOG_PREFIX = re.compile(r"^(?:\[[^\]]*\]\s*)?(?:(?:note|warning|error|critical|fluidsynth)\s*:\s*)+", re.IGNORECASE)
+"""Log prefixes of C library messages (``Note: ``, ``[src/libmpg123/parse.c:...] error: ``,
+``fluidsynth: error: ``), dropped when a message is summarised."""
+
+_TEMP_TAG = ".sepzoo-"
+"""Marks this module's temporaries: ``.<name>.sepzoo-<8 hex>.part`` beside the destination ``<name>``."""
+_LEGACY_TEMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
+"""Temporaries of earlier sepzoo versions (``tempfile.mkstemp`` names ``.<name>.<8 chars>.part``)."""
+
 
 @dataclass(frozen=True)
 class AudioInfo:
@@ -45,7 +81,8 @@ class AudioInfo:
         path: The file.
         sample_rate: Samples per second per channel, in Hz.
         channels: 1 (mono) or 2 (stereo).
-        frames: Samples per channel.
+        frames: Samples per channel, exactly as many as decoding gives (counted by decoding for MP3, OGG
+            and FLAC files that state no length).
         format: libsndfile container name, e.g. ``"WAV"``.
         subtype: libsndfile sample encoding, e.g. ``"PCM_16"``.
     """
@@ -64,11 +101,14 @@ class AudioInfo:
 
 
 def audio_info(path: str | os.PathLike) -> AudioInfo:
-    """Read and check a file's header without decoding its samples.
+    """Read and check a file's header; return it with the exact frame count.
+
+    WAV and FLAC headers give the count; MP3, OGG and FLAC files that state no length are decoded once to
+    count it (remembered while the file is unchanged).
 
     Raises:
-        AudioFileError: the file is missing, empty, not audio, a truncated WAV, has no frames, more than two
-            channels, or a sample rate outside 4000..384000 Hz.
+        AudioFileError: the file is missing, empty, not audio, a truncated WAV, undecodable, has no frames,
+            more than two channels, or a sample rate outside 4000..384000 Hz.
     """
     path = Path(path)
     if not path.exists():
@@ -77,16 +117,23 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
         raise AudioFileError(f"{path}: is a folder, not an audio file; pass the audio files inside it")
     if path.stat().st_size == 0:
         raise AudioFileError(f"{path}: file is empty (0 bytes); re-export or re-download it")
+    notes: list[str] = []
     try:
-        header = sf.info(str(path))
+        with _maybe_captured(_sniffed_format(path)) as notes:
+            header = sf.info(str(path))
     except (sf.SoundFileError, OSError) as error:
         raise AudioFileError(
-            f"{path}: not a readable audio file ({_first_line(error)}); convert it to WAV or FLAC, "
+            f"{path}: not a readable audio file ({_open_failure(error, notes)}); convert it to WAV or FLAC, "
             "e.g. `ffmpeg -i IN OUT.wav`"
         ) from None
     info = AudioInfo(path, int(header.samplerate), int(header.channels), int(header.frames), header.format,
                      header.subtype)
-    _check_header(info)
+    _check_layout(info.path, info.channels, info.sample_rate)
+    if info.format in _ESTIMATED_LENGTH_FORMATS or info.frames == _UNKNOWN_FRAMES:
+        status = path.stat()
+        frames = _decoded_frames(path, info.format, status.st_size, status.st_mtime_ns, (status.st_dev, status.st_ino))
+        info = dataclasses.replace(info, frames=frames)
+    _check_length(info)
     return info
 
 
@@ -95,9 +142,50 @@ def _first_line(error: Exception) -> str:
     return (str(error).splitlines() or [type(error).__name__])[0]
 
 
-def _check_header(info: AudioInfo) -> None:
-    """Refuse a parsed header sepzoo cannot use (see :func:`audio_info`)."""
-    _check_layout(info.path, info.channels, info.sample_rate)
+@contextlib.contextmanager
+def c_stderr_captured() -> Iterator[list[str]]:
+    """Send file descriptor 2 to a temporary file for the ``with`` body; then fill the yielded list with what
+    was written there, one stripped non-empty line per item.
+
+    C libraries that decode or synthesise audio (mpg123 inside libsndfile, FluidSynth, GLib) print straight to
+    fd 2, past ``sys.stderr``; a caller keeps the user's terminal to one error line by summarising them.
+    Anything else written to fd 2 meanwhile (another thread) is captured too, so keep the body short.
+    """
+    lines: list[str] = []
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read().decode("utf-8", errors="replace")
+            lines.extend(line.strip() for line in text.splitlines() if line.strip())
+
+
+def summarise_c_messages(lines: list[str]) -> str | None:
+    """The first line C libraries printed (see :func:`c_stderr_captured`) without its log prefix, or None."""
+    for line in lines:
+        message = _LOG_PREFIX.sub("", line).strip()
+        if message:
+            return message
+    return None
+
+
+def _open_failure(error: Exception, notes: list[str]) -> str:
+    """Why libsndfile could not open a file that exists: the decoder's own note, else libsndfile's message."""
+    reason = summarise_c_messages(notes) or _first_line(error)
+    reason = re.sub(r"^Error opening '.*?': ", "", reason)
+    if reason.startswith("File does not exist or is not a regular file"):  # libsndfile's guess for bad MPEG data
+        reason = "format not recognised or the data is damaged"
+    return reason
+
+
+def _check_length(info: AudioInfo) -> None:
+    """Refuse a WAV that ends before its header says, and a file without frames."""
     declared = _wav_declared_frames(info)
     if declared is not None and declared > info.frames:
         raise AudioFileError(
@@ -120,6 +208,74 @@ def _check_layout(name: object, channels: int, sample_rate: int) -> None:
             f"{name}: sample rate {sample_rate} Hz is outside {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz; "
             "resample it first, e.g. `ffmpeg -i IN -ar 44100 OUT`"
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded_frames(path: Path, format: str, size: int, mtime_ns: int, inode: tuple[int, int]) -> int:
+    """Frames per channel a file decodes to, counted in blocks; cached per (path, size, mtime, (device, inode))."""
+    frames = 0
+    with _open_for_reading(path, format) as file:
+        while block := _read_next(file, path, format, 1 << 16, frames).shape[0]:
+            frames += block
+    return frames
+
+
+class _ForwardReader(sf.SoundFile):
+    """A ``SoundFile`` read front to back without soundfile's position bookkeeping.
+
+    For a seekable file soundfile cuts every read at the header's frame count and seeks after it; that loses
+    the end of an MP3 whose estimate is short and fails at the end of a FLAC that states no length.
+    """
+
+    def seekable(self) -> bool:
+        return False
+
+
+@contextlib.contextmanager
+def _open_for_reading(path: Path, format: str) -> Iterator[sf.SoundFile]:
+    """A :class:`_ForwardReader` of ``path``, its decoder's stderr notes captured; errors become AudioFileError."""
+    notes: list[str] = []
+    try:
+        with _maybe_captured(format) as notes:
+            file = _ForwardReader(str(path))
+    except (sf.SoundFileError, OSError) as error:
+        raise _decoding_error(path, 0, error, notes) from None
+    with file:
+        yield file
+
+
+def _read_next(file: sf.SoundFile, path: Path, format: str, block_samples: int, frames_read: int) -> np.ndarray:
+    """The next float32 ``(n, channels)`` block (n = 0 at the end); decoder failures become AudioFileError."""
+    notes: list[str] = []
+    try:
+        with _maybe_captured(format) as notes:
+            return file.read(block_samples, dtype="float32", always_2d=True)
+    except sf.SoundFileError as error:
+        raise _decoding_error(path, frames_read, error, notes) from None
+
+
+def _maybe_captured(format: str | None) -> contextlib.AbstractContextManager[list[str]]:
+    """:func:`c_stderr_captured` for formats whose decoder prints to fd 2 and for unknown ones (None), else a
+    no-op yielding an empty list."""
+    return c_stderr_captured() if format is None or format in _NOISY_DECODERS else contextlib.nullcontext([])
+
+
+def _sniffed_format(path: Path) -> str | None:
+    """The format the first bytes of ``path`` announce when its reader is known to be quiet, else None."""
+    try:
+        with open(path, "rb") as file:
+            return _QUIET_SIGNATURES.get(file.read(4))
+    except OSError:
+        return None
+
+
+def _decoding_error(path: Path, frames_read: int, error: Exception, notes: list[str]) -> AudioFileError:
+    """The one-line error for a decoder failure, with the decoder's own note when it printed one."""
+    reason = summarise_c_messages(notes) or _first_line(error)
+    return AudioFileError(
+        f"{path}: decoding failed after {frames_read} frames ({reason}); the file is corrupt or truncated, "
+        "re-export or re-download it"
+    )
 
 
 def check_audio_array(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -184,24 +340,18 @@ def iter_blocks(path: str | os.PathLike, block_samples: int) -> Iterator[np.ndar
 
 
 def _read_blocks(info: AudioInfo, block_samples: int) -> Iterator[np.ndarray]:
-    """Decode ``info.path`` in blocks, checking sample values and the total frame count."""
+    """Decode ``info.path`` in blocks, checking sample values and that it is not shorter than ``info.frames``."""
     frames_read = 0
-    try:
-        with sf.SoundFile(str(info.path)) as file:
-            while (block := file.read(block_samples, dtype="float32", always_2d=True)).shape[0]:
-                if not np.isfinite(block).all():
-                    bad = frames_read + int(np.argwhere(~np.isfinite(block))[0, 0])
-                    raise AudioFileError(
-                        f"{info.path}: holds NaN or infinite samples (first at frame {bad}); "
-                        "repair or re-render the file"
-                    )
-                frames_read += block.shape[0]
-                yield np.ascontiguousarray(block.T)
-    except sf.SoundFileError as error:
-        raise AudioFileError(
-            f"{info.path}: decoding failed after {frames_read} frames ({_first_line(error)}); the file is corrupt or "
-            "truncated, re-export or re-download it"
-        ) from None
+    with _open_for_reading(info.path, info.format) as file:
+        while (block := _read_next(file, info.path, info.format, block_samples, frames_read)).shape[0]:
+            if not np.isfinite(block).all():
+                bad = frames_read + int(np.argwhere(~np.isfinite(block))[0, 0])
+                raise AudioFileError(
+                    f"{info.path}: holds NaN or infinite samples (first at frame {bad}); "
+                    "repair or re-render the file"
+                )
+            frames_read += block.shape[0]
+            yield np.ascontiguousarray(block.T)
     if frames_read < info.frames:
         raise AudioFileError(
             f"{info.path}: ends after {frames_read} of {info.frames} frames; the file is truncated, "
@@ -256,35 +406,129 @@ def _check_format(format: str, subtype: str | None) -> tuple[str, str]:
     return sf_format, subtype
 
 
-def _temp_path_beside(path: Path) -> Path:
-    """Create an empty hidden temporary file in ``path``'s folder (same filesystem, so renames are atomic)."""
+class _Temporary:
+    """A hidden temporary file beside ``destination``, locked by this process until committed or discarded.
+
+    Created as ``.<name>.sepzoo-<8 hex>.part`` in the destination's folder (same filesystem, so the rename is
+    atomic) with mode ``0o666`` less the umask, like any file the user creates. An exclusive ``flock`` on it
+    marks it in use; the kernel drops the lock when the process dies, even by SIGKILL, which is how
+    :func:`remove_stale_temporaries` tells a leftover from a file being written.
+
+    Raises:
+        OutputError: ``destination`` is a folder, or its folder cannot be written.
+    """
+
+    def __init__(self, destination: Path) -> None:
+        if destination.is_dir():
+            raise OutputError(f"{destination}: is a folder, cannot write a file there; remove it or choose "
+                              "another output folder")
+        remove_stale_temporaries(destination.parent)
+        self.destination = destination
+        self.path, self._lock = _create_locked(destination)
+
+    def commit(self) -> Path:
+        """Rename the temporary onto the destination (replacing it) and release the lock."""
+        try:
+            os.replace(self.path, self.destination)
+        except OSError as error:
+            self.discard()
+            raise OutputError(f"{self.destination}: cannot write it ({error.strerror or error}); "
+                              "choose a writable output folder") from None
+        self._release()
+        return self.destination
+
+    def discard(self) -> None:
+        """Delete the temporary and release the lock (idempotent); the destination is untouched."""
+        if self._lock is not None:
+            self.path.unlink(missing_ok=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+
+def _create_locked(destination: Path) -> tuple[Path, int]:
+    """Create a new temporary beside ``destination`` and lock it; return its path and the locked descriptor."""
+    while True:
+        path = destination.with_name(f".{destination.name}{_TEMP_TAG}{secrets.token_hex(4)}.part")
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise OutputError(
+                f"{destination.parent}: cannot write there ({error.strerror}); choose a writable output folder"
+            ) from None
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        if os.fstat(descriptor).st_nlink:
+            return path, descriptor
+        os.close(descriptor)  # a cleaner removed it between its creation and the lock: make another
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries that killed writers left in ``folder``; return the paths removed.
+
+    A temporary is this module's ``.<name>.sepzoo-<hex>.part`` (or an earlier version's
+    ``.<name>.<8 chars>.part``) whose ``flock`` nobody holds: files being written by a live process,
+    this one or another, are kept. A missing or unreadable folder has none.
+    """
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as error:
-        raise OutputError(
-            f"{path.parent}: cannot write there ({error.strerror}); choose a writable output folder"
-        ) from None
-    os.close(handle)
-    return Path(name)
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        if name.startswith(".") and name.endswith(".part") and (_TEMP_TAG in name or _LEGACY_TEMP.match(name)):
+            path = Path(folder) / name
+            if _remove_if_unlocked(path):
+                removed.append(path)
+    return removed
+
+
+def _remove_if_unlocked(path: Path) -> bool:
+    """Unlink the regular file ``path`` if its ``flock`` can be taken at once; True when it was removed."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return False
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.stat(path, follow_symlinks=False).st_ino != status.st_ino:
+            return False
+        os.unlink(path)
+        return True
+    except OSError:  # BlockingIOError: a live writer holds it; others: it went away or cannot be removed
+        return False
+    finally:
+        os.close(descriptor)
 
 
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` on success, delete it on any error."""
-    path = Path(path)
-    temp = _temp_path_beside(path)
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success, delete it on any error.
+
+    Raises:
+        OutputError: ``path`` is a folder, or its folder cannot be written.
+    """
+    temporary = _Temporary(Path(path))
     try:
-        yield temp
-        os.replace(temp, path)
+        yield temporary.path
     except BaseException:
-        temp.unlink(missing_ok=True)
+        temporary.discard()
         raise
+    temporary.commit()
 
 
 class AudioWriter:
     """Write an audio file block by block into a temporary file, then :meth:`commit` it under its name.
 
     Used as a context manager it commits on a clean exit and discards the temporary file on an exception.
+    Creating one removes the temporaries killed writers left in the destination's folder.
 
     Args:
         path: Final destination; its folder must exist.
@@ -292,6 +536,10 @@ class AudioWriter:
         channels: Channels per block.
         format: ``"wav"`` (default subtype 32-bit float) or ``"flac"`` (default 24-bit PCM).
         subtype: A libsndfile subtype such as ``"PCM_16"``, or None for the format's default.
+
+    Raises:
+        ConfigError: an unknown format or subtype.
+        OutputError: ``path`` is a folder, or its folder cannot be written.
     """
 
     def __init__(self, path: str | os.PathLike, sample_rate: int, channels: int, format: str = "wav",
@@ -299,12 +547,13 @@ class AudioWriter:
         sf_format, sf_subtype = _check_format(format, subtype)
         self.path = Path(path)
         self.channels = channels
-        self.temp_path = _temp_path_beside(self.path)
+        self._temporary = _Temporary(self.path)
+        self.temp_path = self._temporary.path
         try:
             self._file = sf.SoundFile(str(self.temp_path), "w", samplerate=int(sample_rate), channels=channels,
                                       format=sf_format, subtype=sf_subtype)
         except BaseException:
-            self.temp_path.unlink(missing_ok=True)
+            self._temporary.discard()
             raise
 
     def write(self, block: np.ndarray) -> None:
@@ -320,13 +569,12 @@ class AudioWriter:
     def commit(self) -> Path:
         """Close and rename the temporary file onto the destination; return the destination."""
         self.close()
-        os.replace(self.temp_path, self.path)
-        return self.path
+        return self._temporary.commit()
 
     def discard(self) -> None:
         """Close and delete the temporary file; the destination is untouched."""
         self.close()
-        self.temp_path.unlink(missing_ok=True)
+        self._temporary.discard()
 
     def __enter__(self) -> AudioWriter:
         return self

@@ -34,10 +34,10 @@ import json
 import os
 import posixpath
 import re
+import secrets
 import shutil
 import sys
 import tarfile
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -160,7 +160,7 @@ def archive_preset(preset_dir: str | os.PathLike[str], out_path: str | os.PathLi
     top = source.resolve().name
     target = Path(out_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target.name), suffix=".part")
+    fd, temp_name = make_temp_file(target.parent, _temp_prefix(target.name), ".part")
     try:
         with os.fdopen(fd, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed:
             with tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -246,6 +246,30 @@ def _preset_root(entry: Path) -> Path:
     return entry
 
 
+def make_temp_file(folder: Path, prefix: str, suffix: str) -> tuple[int, str]:
+    """Create a new empty file ``folder/<prefix><random><suffix>`` like :func:`tempfile.mkstemp`, but with the
+    mode the umask gives any new file (mkstemp's is 0600, which a rename would carry onto the published or
+    cached file); return its open descriptor and path."""
+    while True:
+        name = os.path.join(folder, f"{prefix}{secrets.token_hex(6)}{suffix}")
+        try:
+            return os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), name
+        except FileExistsError:
+            continue
+
+
+def make_temp_dir(folder: Path, prefix: str, suffix: str) -> Path:
+    """Create a new empty folder ``folder/<prefix><random><suffix>`` like :func:`tempfile.mkdtemp`, but with
+    the mode the umask gives any new folder (mkdtemp's is 0700); return its path."""
+    while True:
+        path = Path(folder) / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            path.mkdir(mode=0o777)
+            return path
+        except FileExistsError:
+            continue
+
+
 def _temp_prefix(name: str) -> str:
     """Prefix of temp files and folders made for cache entry ``name`` (``~`` never occurs in entry names)."""
     return f".{name}~"
@@ -307,7 +331,7 @@ def _download(url: str, archive: Path, sha256: str | None, *, timeout: float, pr
     The file only appears at ``archive`` once its length matches the announced Content-Length and its
     checksum matches ``sha256`` (when given); on any failure no file is left behind.
     """
-    fd, temp_name = tempfile.mkstemp(dir=archive.parent, prefix=_temp_prefix(archive.name), suffix=".part")
+    fd, temp_name = make_temp_file(archive.parent, _temp_prefix(archive.name), ".part")
     digest, received = hashlib.sha256(), 0
     try:
         with os.fdopen(fd, "wb") as out, _transfer_errors(url, timeout):
@@ -338,7 +362,7 @@ def _download(url: str, archive: Path, sha256: str | None, *, timeout: float, pr
 
 def _unpack(archive: Path, suffix: str, entry: Path, *, marker: dict[str, str], url: str) -> None:
     """Check and unpack ``archive`` into a temp folder, write the marker, then rename it to ``entry``."""
-    staging = Path(tempfile.mkdtemp(dir=entry.parent, prefix=_temp_prefix(entry.name), suffix=".part"))
+    staging = make_temp_dir(entry.parent, _temp_prefix(entry.name), ".part")
     try:
         try:
             if suffix == ".zip":

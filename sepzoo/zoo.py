@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sepzoo import hub
-from sepzoo.errors import ConfigError, ModelNotFoundError
+from sepzoo.errors import ConfigError, ModelNotFoundError, OutputError
 from sepzoo.model_card import render_model_card
 
 CONFIG_FILE = "config.json"
@@ -407,6 +407,7 @@ def publish(run_dir: str | os.PathLike, name: str, version: str, *, hub_dir: str
     Raises:
         ConfigError: not a run or preset folder, a bad version name, or metadata that still holds a
             machine path after cleaning.
+        OutputError: the hub folder cannot be written; folders this call created are removed again.
     """
     run_dir = Path(run_dir)
     preset = run_dir / "preset" if (run_dir / "preset" / CONFIG_FILE).is_file() else run_dir
@@ -441,28 +442,38 @@ def publish(run_dir: str | os.PathLike, name: str, version: str, *, hub_dir: str
         raise ConfigError(f"{preset}: metadata still names machine paths ({'; '.join(problems[:3])}); "
                           "name data relative to its corpus")
 
-    entry_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=entry_dir, prefix=".publish-") as staging_root:
-        staging = Path(staging_root) / "preset"
-        staging.mkdir()
-        shutil.copyfile(preset / CONFIG_FILE, staging / CONFIG_FILE)
-        shutil.copyfile(preset / WEIGHTS_FILE, staging / WEIGHTS_FILE)
-        metadata["weights_sha256"] = hub.sha256_file(staging / WEIGHTS_FILE)
-        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
-        card = render_model_card(metadata, name)
-        (staging / CARD_FILE).write_text(card)
-        archive = Path(staging_root) / f"{version}.tar.gz"
-        digest = hub.archive_preset(staging, archive)
-        os.replace(archive, entry_dir / f"{version}.tar.gz")
-        _write_atomically(entry_dir / CARD_FILE, card)
-
-    index = read_index(entry_dir) or {"name": name, "class_name": config["class_name"], "versions": {}}
-    index.update(class_name=config["class_name"], description=metadata["description"],
-                 config=registered["config"] if registered else _constructor_config(config["config"]))
-    index["versions"] = {**index["versions"], version: {"handle": handle, "sha256": digest}}
-    if make_default or not index.get("default"):
-        index["default"] = version
-    _write_atomically(entry_dir / INDEX_FILE, json.dumps(index, indent=2) + "\n")
+    created = [folder for folder in (entry_dir, *entry_dir.parents) if not folder.exists()][::-1]
+    try:
+        entry_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=entry_dir, prefix=".publish-") as staging_root:
+            staging = Path(staging_root) / "preset"
+            staging.mkdir()
+            shutil.copyfile(preset / CONFIG_FILE, staging / CONFIG_FILE)
+            shutil.copyfile(preset / WEIGHTS_FILE, staging / WEIGHTS_FILE)
+            metadata["weights_sha256"] = hub.sha256_file(staging / WEIGHTS_FILE)
+            (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+            card = render_model_card(metadata, name)
+            (staging / CARD_FILE).write_text(card)
+            archive = Path(staging_root) / f"{version}.tar.gz"
+            digest = hub.archive_preset(staging, archive)
+            index = read_index(entry_dir) or {"name": name, "class_name": config["class_name"], "versions": {}}
+            index.update(class_name=config["class_name"], description=metadata["description"],
+                         config=registered["config"] if registered else _constructor_config(config["config"]))
+            index["versions"] = {**index["versions"], version: {"handle": handle, "sha256": digest}}
+            if make_default or not index.get("default"):
+                index["default"] = version
+            # The archive goes first: an index entry never names an archive that is not there.
+            os.replace(archive, entry_dir / f"{version}.tar.gz")
+            _write_atomically(entry_dir / CARD_FILE, card)
+            _write_atomically(entry_dir / INDEX_FILE, json.dumps(index, indent=2) + "\n")
+    except OSError as error:
+        for folder in reversed(created):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise OutputError(f"{error.filename or entry_dir}: cannot publish there ({error.strerror or error}); "
+                          "pass a writable --hub-dir") from None
     return index
 
 
@@ -471,7 +482,11 @@ def _constructor_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
+    """Write ``text`` to a temporary file beside ``path`` (mode from the umask) and rename it onto ``path``."""
+    handle, temporary = hub.make_temp_file(path.parent, f".{path.name}.", ".part")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import stat
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -13,6 +17,7 @@ from sepzoo.audio_io import (
     check_audio_array,
     iter_blocks,
     read_audio,
+    remove_stale_temporaries,
     validate_audio,
     write_audio,
 )
@@ -162,3 +167,95 @@ def test_write_creates_missing_folders(tmp_path):
 def test_array_policy_matches_file_policy(audio, rate, message):
     with pytest.raises(AudioFileError, match=message):
         check_audio_array(audio, rate)
+
+
+def lameenc_mp3(path, audio: np.ndarray, rate: int):
+    """Write mono float ``audio (1, samples)`` as a 128 kbit/s constant-bitrate MP3 made by lameenc: no Xing or
+    LAME header, so libsndfile can only estimate its length from the bit rate and the file size."""
+    lameenc = pytest.importorskip("lameenc")
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(128)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_channels(1)
+    encoder.set_quality(2)
+    pcm = np.clip(audio[0] * 32767, -32768, 32767).astype("<i2").tobytes()
+    path.write_bytes(bytes(encoder.encode(pcm) + encoder.flush()))
+    return path
+
+
+def test_constant_bitrate_mp3_reads_to_its_real_end_with_the_right_pitch(tmp_path):
+    rate, seconds = 44100, 3.0
+    time = np.arange(int(rate * seconds)) / rate
+    path = lameenc_mp3(tmp_path / "a440.mp3", (0.5 * np.sin(2 * np.pi * 440.0 * time))[None], rate)
+    audio, sample_rate = read_audio(path)
+    assert sf.info(str(path)).frames != audio.shape[1]  # the header's count is only an estimate
+    # The real length: the input plus the encoder's delay and padding, under two MP3 frames (1152 samples each).
+    assert sample_rate == rate and audio.shape[0] == 1
+    assert 0 <= audio.shape[1] - time.size < 2 * 1152
+    assert audio_info(path).frames == validate_audio(path).frames == audio.shape[1]
+    assert sum(block.shape[1] for block in iter_blocks(path, 10000)) == audio.shape[1]
+    spectrum = np.abs(np.fft.rfft(audio[0] * np.hanning(audio.shape[1])))
+    assert np.fft.rfftfreq(audio.shape[1], 1 / rate)[np.argmax(spectrum)] == pytest.approx(440.0, abs=1.0)
+    assert np.sqrt(np.mean(audio[0, rate // 2:-rate // 2] ** 2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
+
+
+def test_corrupt_mp3_is_one_error_and_the_decoder_prints_nothing(tmp_path, capfd):
+    rate = 44100
+    good = lameenc_mp3(tmp_path / "good.mp3", tone(rate, 2.0), rate).read_bytes()
+    cut = len(good) // 3
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(good[:cut] + bytes(8000) + good[cut + 8000:])
+    capfd.readouterr()
+    for reader in (audio_info, read_audio, validate_audio):
+        with pytest.raises(AudioFileError) as caught:
+            reader(broken)
+        message = str(caught.value)
+        assert message.startswith(f"{broken}: decoding failed") and "Illegal Audio-MPEG-Header" in message
+        assert "\n" not in message
+    assert capfd.readouterr().err == ""  # mpg123's notes on fd 2 were captured into the message
+
+
+def test_flac_that_states_no_length_reads_to_its_end(tmp_path):
+    audio = tone(8000, 0.7)
+    flac = tmp_path / "streamed.flac"
+    sf.write(str(flac), audio.T, 8000, format="FLAC", subtype="PCM_24")
+    data = bytearray(flac.read_bytes())
+    data[21] &= 0xF0  # STREAMINFO's 36-bit total sample count (bytes 21-25 of the file) set to 0: unknown
+    data[22:26] = bytes(4)
+    flac.write_bytes(bytes(data))
+    back, _ = read_audio(flac)
+    assert back.shape == audio.shape and audio_info(flac).frames == audio.shape[1]
+    np.testing.assert_allclose(back, audio, atol=2.0**-22)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_written_files_get_the_mode_the_umask_gives(tmp_path, umask):
+    from sepzoo.audio_io import atomic_output
+
+    previous = os.umask(umask)
+    try:
+        written = write_audio(tmp_path / "a.wav", tone(8000, 0.1), 8000)
+        with atomic_output(tmp_path / "b.txt") as temporary:
+            temporary.write_text("text")
+        (tmp_path / "plain.txt").write_text("any file the user creates")
+    finally:
+        os.umask(previous)
+    expected = 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == expected
+    for path in (written, tmp_path / "b.txt"):
+        assert stat.S_IMODE(path.stat().st_mode) == expected, oct(path.stat().st_mode)
+
+
+def test_temporaries_of_killed_writers_are_removed_and_live_ones_kept(tmp_path):
+    stale = tmp_path / ".drums.wav.sepzoo-0123abcd.part"
+    legacy = tmp_path / ".bass.wav.k2j4_x9q.part"  # tempfile.mkstemp's name, from sepzoo before the locks
+    live = tmp_path / ".keys.wav.sepzoo-89abcdef.part"
+    other = tmp_path / ".notes.part"  # not a sepzoo temporary
+    for path in (stale, legacy, live, other):
+        path.write_bytes(b"half a file")
+    with open(live, "rb") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # as the writing process holds it
+        write_audio(tmp_path / "other.wav", tone(8000, 0.1), 8000)
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "other.wav"])
+    assert remove_stale_temporaries(tmp_path) == [live]  # its writer is gone now
+    assert remove_stale_temporaries(tmp_path / "missing") == []

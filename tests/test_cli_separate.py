@@ -167,3 +167,36 @@ def test_python_dash_m_prints_one_error_line_and_no_traceback(tmp_path):
     ours = [line for line in result.stderr.splitlines() if line.startswith("sepzoo")]
     assert ours == [f"sepzoo: error: {missing}: no such file; check the path"]
     assert not (tmp_path / "o").exists()
+
+
+def test_stems_get_the_mode_the_umask_gives_and_leftover_temporaries_go(audio_files, loads, tmp_path):
+    out = tmp_path / "out"
+    stale = out / "mono_8k" / ".drums.wav.sepzoo-0badf00d.part"  # what a killed run leaves
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half a stem")
+    previous = os.umask(0o027)
+    try:
+        assert main(["separate", str(audio_files["mono_8k"]), "-o", str(out)]) == 0
+    finally:
+        os.umask(previous)
+    assert files_under(out) == ["mono_8k", *[f"mono_8k/{s}.wav" for s in sorted(GAINS)]]
+    assert {oct(path.stat().st_mode & 0o777) for path in (out / "mono_8k").iterdir()} == {oct(0o640)}
+
+
+def test_an_mp3_without_a_xing_header_is_separated_to_its_real_end(loads, tmp_path):
+    lameenc = pytest.importorskip("lameenc")
+    encoder = lameenc.Encoder()  # constant bit rate, no Xing/LAME header: the length is only estimated
+    encoder.set_bit_rate(128)
+    encoder.set_in_sample_rate(44100)
+    encoder.set_channels(1)
+    samples = 2 * 44100
+    pcm = (np.sin(2 * np.pi * 440.0 * np.arange(samples) / 44100) * 16000).astype("<i2").tobytes()
+    mp3 = tmp_path / "tone.mp3"
+    mp3.write_bytes(bytes(encoder.encode(pcm) + encoder.flush()))
+    assert main(["separate", str(mp3), "-o", str(tmp_path / "out")]) == 0
+    decoded, _ = read_audio(mp3)
+    keys, rate = read_audio(tmp_path / "out" / "tone" / "keys.wav")
+    assert rate == 44100 and keys.shape == decoded.shape
+    assert samples <= decoded.shape[1] < samples + 2 * 1152  # encoder delay and padding, no more
+    middle = slice(samples // 4, 3 * samples // 4)
+    assert np.corrcoef(keys[0, middle], decoded[0, middle])[0, 1] > 0.99

@@ -276,3 +276,14 @@ def test_reads_real_musdb18_stems():
     assert all(np.isfinite(scores[s].median("ISR")) and scores[s].median("SDR") > 5 for s in references)
     with pytest.raises(DataError, match="has no keys stem"):
         open_test_set(MUSDB_ROOT, "train", ("drums", "keys"))
+
+
+@pytest.mark.parametrize("with_render_record", [False, True])
+def test_a_stem_missing_from_the_first_track_is_refused_by_name(tmp_path, with_render_record):
+    write_track(tmp_path / "split" / "a_first", {s: x for s, x in synth_stems(1, seconds=1).items() if s != "keys"})
+    write_track(tmp_path / "split" / "b_second", synth_stems(2, seconds=1))
+    if with_render_record:
+        (tmp_path / "split" / "render.json").write_text(json.dumps({"sources": list(SOURCES), "sample_rate": RATE}))
+    with pytest.raises(DataError) as caught:
+        open_test_set(tmp_path / "split")  # sources from render.json, else every stem any track has
+    assert str(caught.value).startswith(f"{tmp_path / 'split' / 'a_first' / 'keys.wav'}: missing")

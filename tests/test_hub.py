@@ -349,3 +349,20 @@ def test_two_processes_fetching_at_once_share_one_download(cache: Path, server: 
     assert_preset(Path(folder_a))
     assert server.hits("/shared.tar.gz") == 1
     assert leftovers(cache) == [Path(folder_a).parent.name]
+
+
+def test_cache_entries_and_archives_get_the_mode_the_umask_gives(cache: Path, tmp_path: Path) -> None:
+    preset = tmp_path / "conv_baseline-v1"
+    preset.mkdir()
+    for name, content in PRESET_FILES.items():
+        (preset / name).write_bytes(content)
+    previous = os.umask(0o022)
+    try:
+        archive = tmp_path / "out" / "conv_baseline-v1.tar.gz"
+        digest = hub.archive_preset(preset, archive)
+        folder = hub.fetch(str(archive), digest, progress=False)
+    finally:
+        os.umask(previous)
+    assert oct(archive.stat().st_mode & 0o777) == oct(0o644)  # tempfile.mkstemp would have made it 0o600
+    assert oct(folder.parent.stat().st_mode & 0o777) == oct(0o755)  # tempfile.mkdtemp: 0o700
+    assert oct((folder / "config.json").stat().st_mode & 0o777) == oct(0o644)

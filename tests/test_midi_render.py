@@ -128,3 +128,14 @@ def test_a_drum_soundfont_plays_the_kits_and_nothing_else(song):
     assert float(average_spectrum(acoustic[drums, 0]) @ average_spectrum(plain[drums, 0])) < 0.95
     with pytest.raises(ConfigError, match="patch set"):
         get_renderer("freepats.cfg", RATE, 1, drum_soundfont=AVL_KIT.name)
+
+
+def test_an_invalid_soundfont_is_one_line_and_fluidsynth_prints_nothing(tmp_path: Path, capfd):
+    bad = tmp_path / "bad.sf2"
+    bad.write_text("not a soundfont\n")
+    capfd.readouterr()
+    with pytest.raises(DataError) as caught:
+        StemRenderer(bad, sample_rate=RATE)
+    expected = f"{bad}: FluidSynth cannot load this soundfont (Not a RIFF file); pass a valid .sf2 file"
+    assert str(caught.value) == expected
+    assert capfd.readouterr().err == ""  # FluidSynth's and libinstpatch's own lines went into the message

@@ -3,16 +3,23 @@
 ``sepzoo --help`` imports every verb module, so a verb imports what needs Keras, TensorFlow, matplotlib or
 museval inside its ``run``, never at the top of its module.
 
-Errors a user can cause (:class:`~sepzoo.errors.SepzooError`) print one line ``sepzoo: error: ...`` and
-exit with status 2; nothing else is printed, no traceback.
+Errors a user can cause (:class:`~sepzoo.errors.SepzooError`) and usage errors print one line
+``sepzoo: error: ...`` and exit with status 2; nothing else is printed, no traceback. Ctrl-C (SIGINT) and
+SIGTERM unwind the running verb, so its clean-up code removes temporaries and half-made folders, then print
+one line and exit with 130 and 143. A closed stdout (``sepzoo info NAME | head -1``) ends the command
+quietly with 141, as a shell reports SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 from sepzoo import __version__
 from sepzoo.errors import SepzooError
@@ -46,9 +53,21 @@ def _quiet_frameworks() -> None:
         os.close(devnull)
 
 
+class Terminated(BaseException):
+    """Raised in the main thread when SIGTERM arrives, so the verb's ``finally`` and ``except BaseException``
+    clean-ups run as they do for Ctrl-C; like KeyboardInterrupt it is no :class:`Exception`."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line, like every other sepzoo error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with one sub-parser per verb."""
-    parser = argparse.ArgumentParser(prog="sepzoo", description="Lightweight audio source separation.")
+    parser = _Parser(prog="sepzoo", description="Lightweight audio source separation.")
     parser.add_argument("--version", action="version", version=f"sepzoo {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for verb, (module_name, help_text) in VERBS.items():
@@ -60,17 +79,56 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit status."""
+    """Run the CLI; returns the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)  # --help and usage errors exit here, before any framework loads
-    _quiet_frameworks()
     try:
-        return int(args._run(args) or 0)
+        with _sigterm_raises():
+            _quiet_frameworks()
+            status = int(args._run(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at interpreter exit
+            return status
     except SepzooError as error:
         print(f"sepzoo: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sepzoo: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("sepzoo: terminated", file=sys.stderr)
+        return 143
+    except BrokenPipeError:
+        _discard_stdout()
+        return 141
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn the first SIGTERM into :class:`Terminated` for the ``with`` body (main thread only); a second
+    SIGTERM during the clean-up kills the process at once. The previous handler is restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush into the closed pipe stays silent (the
+    recipe of the Python docs' "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is no file (captured in tests) or already closed
+        pass
 
 
 def entry_point() -> None:

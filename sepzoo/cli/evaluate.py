@@ -39,8 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `sepzoo --help` imports this module (see sepzoo.cli).
     from sepzoo.evaluation import evaluate, markdown_table, model_estimator, plot_sdr, write_json
+    from sepzoo.evaluation.plot import check_plot_path
+    from sepzoo.evaluation.report import check_out_dir
     from sepzoo.separator import parse_stem_groups
 
+    # Outputs are checked first and written last, after every track is scored: a failure writes nothing.
+    if args.out:
+        check_out_dir(args.out)
+    if args.plot:
+        check_plot_path(args.plot)
     stems = parse_stem_groups(args.stems)
     handles = ([args.model] if args.model else []) + list(args.compare)
     estimators = [model_estimator(handle, stems) for handle in handles]

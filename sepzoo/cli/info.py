@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 
 from sepzoo import hub
-from sepzoo.zoo import build_model, fetch_weights, read_metadata, resolve
+from sepzoo.errors import ModelNotFoundError
+from sepzoo.zoo import CONFIG_FILE, build_model, fetch_weights, read_metadata, resolve
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if "://" in args.name or os.path.exists(args.name):
-        print(json.dumps(read_metadata(hub.fetch(args.name)), indent=2))
+        print(json.dumps(_preset_metadata(args.name, hub.fetch(args.name)), indent=2))
         return 0
     spec, version = resolve(args.name)
     info = {"name": spec.name, "description": spec.description, **build_model(spec.class_name, spec.config).describe(),
@@ -28,3 +30,15 @@ def run(args: argparse.Namespace) -> int:
         info["metadata"] = read_metadata(fetch_weights(f"{spec.name}/{version}"))
     print(json.dumps(info, indent=2, ensure_ascii=False))
     return 0
+
+
+def _preset_metadata(name: str, folder: Path) -> dict:
+    """The metadata of the preset ``name`` unpacked at ``folder``; ModelNotFoundError if it is none."""
+    if not (folder / CONFIG_FILE).is_file():
+        raise ModelNotFoundError(f"{name}: not a sepzoo preset (no {CONFIG_FILE}); pass a preset folder or "
+                                 "archive, or a zoo name from `sepzoo list`")
+    try:
+        return read_metadata(folder)
+    except (OSError, ValueError) as error:
+        raise ModelNotFoundError(f"{name}: its metadata.json is unreadable ({error}); re-publish or re-download "
+                                 "the preset") from None

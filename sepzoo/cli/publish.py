@@ -35,10 +35,13 @@ def evaluation_section(eval_dir: Path, command: str, data: str) -> dict:
     try:
         summary = json.loads((eval_dir / "summary.json").read_text())
         table = (eval_dir / "table.md").read_text()
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"{eval_dir}: not an evaluation folder ({error}); pass the folder of "
+        methods = summary["methods"]
+        if not isinstance(methods, dict):
+            raise ValueError("its methods are not a mapping")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        reason = f"summary.json has no {error}" if isinstance(error, KeyError) else str(error)
+        raise ConfigError(f"{eval_dir}: not an evaluation folder ({reason}); pass the folder of "
                           "`sepzoo evaluate --out DIR`") from None
-    methods = summary["methods"]
     section = {"data": data or f"{len(summary.get('tracks', []))} tracks", "table": table, "command": command}
     models = [m for m in methods if m not in ("mixture", "equal split", "oracle IRM")]
     if models and "equal split" in methods:

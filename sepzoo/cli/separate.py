@@ -2,7 +2,9 @@
 
 Writes ``OUTDIR/<input stem>/<source>.<wav|flac>`` per input (plus ``spectrogram.png`` with ``--plot``).
 Every input is checked completely (header and samples) and the output folder is probed before anything
-is written, so a bad file in the list fails the command with nothing half-done.
+is written, so a bad file in the list fails the command with nothing half-done. Stems are renamed into
+place only when complete; an error or interruption (Ctrl-C, SIGTERM) removes the temporaries and the
+folders this run created and left empty, and temporaries a killed run left are removed by the next one.
 """
 
 from __future__ import annotations
@@ -60,11 +62,15 @@ def run(args: argparse.Namespace) -> int:
     interactive = sys.stderr.isatty()
     stems = two_stems(model.sources, args.two_stems) if args.two_stems else parse_stem_groups(args.stems)
     separator = Separator(model, segment_samples=segment, overlap=args.overlap, progress=interactive, stems=stems)
-    _prepare_output(args.output)
-    for info in tqdm(infos, unit="file", disable=not interactive or len(infos) == 1, file=sys.stderr):
-        written = separator.separate_file(info.path, args.output, format=args.format,
-                                          sample_rate=args.sample_rate, plot=args.plot)
-        print(f"{info.path} -> {next(iter(written.values())).parent}/ ({', '.join(written)})")
+    created = _prepare_output(args.output)
+    try:
+        for info in tqdm(infos, unit="file", disable=not interactive or len(infos) == 1, file=sys.stderr):
+            written = separator.separate_file(info.path, args.output, format=args.format,
+                                              sample_rate=args.sample_rate, plot=args.plot)
+            print(f"{info.path} -> {next(iter(written.values())).parent}/ ({', '.join(written)})")
+    except BaseException:
+        _remove_empty(created)
+        raise
     return 0
 
 
@@ -78,14 +84,30 @@ def _refuse_clashing_names(paths: list[Path]) -> None:
         )
 
 
-def _prepare_output(folder: Path) -> None:
-    """Create ``folder`` and prove a file can be created in it, or raise OutputError."""
+def _prepare_output(folder: Path) -> list[Path]:
+    """Create ``folder`` and prove a file can be created in it, or raise OutputError (leaving nothing made).
+
+    Returns:
+        The folders created, outermost first.
+    """
+    created = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, probe = tempfile.mkstemp(prefix=".sepzoo-probe-", dir=folder)
     except OSError as error:
+        _remove_empty(created)
         raise OutputError(
             f"{folder}: cannot write output there ({error.strerror or error}); choose a writable folder with -o"
         ) from None
     os.close(handle)
     os.unlink(probe)
+    return created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove those of ``folders`` (outermost first) that exist and are empty, innermost first."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass

@@ -6,14 +6,32 @@ import math
 import os
 from pathlib import Path
 
+from sepzoo.audio_io import atomic_output
 from sepzoo.errors import OutputError
 from sepzoo.evaluation.results import Evaluation
+
+
+def check_plot_path(path: str | os.PathLike) -> Path:
+    """Raise OutputError unless a plot can be saved at ``path``: a file type matplotlib writes (by its
+    suffix) in an existing folder, where no folder of that name is; return it as a Path. Run before scoring."""
+    from matplotlib.backend_bases import FigureCanvasBase  # matplotlib loads only when a plot is asked for
+
+    path = Path(path)
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix[1:].lower() not in kinds:
+        raise OutputError(f"{path}: cannot save a plot as {path.suffix or 'a file without suffix'}; "
+                          f"end the --plot path in one of {', '.join('.' + kind for kind in sorted(kinds))}")
+    if path.is_dir() or not path.parent.is_dir():
+        problem = "is a folder" if path.is_dir() else f"folder {path.parent} does not exist"
+        raise OutputError(f"{path}: {problem}; choose a --plot file in an existing folder")
+    return path
 
 
 def plot_sdr(evaluation: Evaluation, path: str | os.PathLike) -> Path:
     """Write a PNG box plot of each track's median SDR (dB) per source and method; return the path.
 
-    Infinite values (exact estimates) cannot be drawn and are left out.
+    Infinite values (exact estimates) cannot be drawn and are left out. The file type follows the suffix
+    (see :func:`check_plot_path`); the file is renamed into place when complete.
 
     Raises:
         OutputError: the file cannot be written.
@@ -22,7 +40,7 @@ def plot_sdr(evaluation: Evaluation, path: str | os.PathLike) -> Path:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    path = Path(path)
+    path = check_plot_path(path)
     methods = evaluation.methods
     width = 0.8 / len(methods)
     figure = Figure(figsize=(1.6 + 0.5 * len(methods) * len(evaluation.sources), 4.5), layout="constrained")
@@ -43,7 +61,8 @@ def plot_sdr(evaluation: Evaluation, path: str | os.PathLike) -> Path:
     axes.legend(handles=[Patch(facecolor=colour, label=method) for colour, method in zip(colours, methods)],
                 fontsize="small", loc="best")
     try:
-        figure.savefig(path, dpi=120)
+        with atomic_output(path) as temporary:
+            figure.savefig(temporary, dpi=120, format=path.suffix[1:].lower())
     except OSError as error:
         raise OutputError(f"{path}: cannot write the plot ({error.strerror}); choose a writable --plot path") from None
     return path

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
+from sepzoo.audio_io import atomic_output
 from sepzoo.errors import OutputError
 from sepzoo.evaluation.results import Evaluation, TrackResult
 from sepzoo.evaluation.runner import slug
@@ -61,28 +63,59 @@ def _format_db(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.2f}"
 
 
+def check_out_dir(out_dir: str | os.PathLike) -> Path:
+    """Raise OutputError unless ``out_dir`` is a folder or can become one (its nearest existing ancestor is a
+    writable folder); return it as a Path. Run before scoring, so a bad ``--out`` costs nothing."""
+    out_dir = Path(out_dir)
+    existing = next(path for path in (out_dir, *out_dir.parents, Path(".")) if path.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{existing}: {'not a folder' if not existing.is_dir() else 'not writable'}, cannot hold "
+                          f"the evaluation {out_dir}; choose a writable --out folder")
+    return out_dir
+
+
 def write_json(evaluation: Evaluation, out_dir: str | os.PathLike) -> list[Path]:
     """Write ``OUT/<method>/<track>.json`` for every method and track, ``OUT/summary.json`` and ``OUT/table.md``.
 
     Track files hold, per source, the median and the per-frame values of every metric (dB, ``null`` for a
-    dropped frame, ``Infinity`` for an exact estimate) and the frame counts. Returns the written paths.
+    dropped frame, ``Infinity`` for an exact estimate) and the frame counts. Each file is renamed into place
+    when complete; if writing fails, the files and folders this call created are removed again. Returns the
+    written paths.
 
     Raises:
         OutputError: ``out_dir`` cannot be created or written.
     """
-    out_dir = Path(out_dir)
+    out_dir = check_out_dir(out_dir)
     files = {out_dir / "summary.json": _dump(_summary(evaluation)), out_dir / "table.md": markdown_table(evaluation)}
     for method in evaluation.methods:
         for track in evaluation.tracks:
             files[out_dir / slug(method) / f"{track.name}.json"] = _dump(_track_record(evaluation, method, track))
+    created: list[Path] = []
     try:
         for path, text in files.items():
+            created += [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()][::-1]
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-    except OSError as error:
-        raise OutputError(f"{error.filename or out_dir}: cannot write the evaluation ({error.strerror}); "
-                          "choose a writable --out folder") from None
+            if not path.exists():
+                created.append(path)
+            with atomic_output(path) as temporary:
+                temporary.write_text(text)
+    except BaseException as error:
+        _remove_created(created)
+        if isinstance(error, OSError):
+            raise OutputError(f"{error.filename or out_dir}: cannot write the evaluation ({error.strerror}); "
+                              "choose a writable --out folder") from None
+        raise
     return list(files)
+
+
+def _remove_created(paths: list[Path]) -> None:
+    """Delete the files and (empty) folders of ``paths`` in reverse order; what cannot be deleted stays."""
+    for path in reversed(paths):
+        with contextlib.suppress(OSError):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink()
 
 
 def _summary(evaluation: Evaluation) -> dict[str, Any]:

@@ -13,6 +13,7 @@ separated, and raised as a one-line :class:`~sepzoo.errors.DataError`.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sepzoo.data.stem_tree import MIXTURE, open_stem_tree, read_track, stem_names
+from sepzoo.data.stem_tree import MIXTURE, RENDER_META, open_stem_tree, read_track, stem_names
 from sepzoo.errors import DataError
 from sepzoo.evaluation.extras import require
 
@@ -102,15 +103,42 @@ def open_test_set(root: str | os.PathLike, split: str | None = None,
 
 def _open_stem_tree(folder: Path, track_folders: list[Path], sources: Sequence[str] | None) -> EvaluationSet:
     """Check every track folder's headers now (:func:`~sepzoo.data.stem_tree.open_stem_tree`); decode later,
-    one track at a time. Without ``sources`` the first track's stem files name them, sorted."""
+    one track at a time.
+
+    Without ``sources`` they are those ``render.json`` names, else every stem file name any track has (sorted),
+    so a track that lacks a stem the others have is refused, whichever track it is."""
+    meta = _render_meta(folder)
     if sources is None:
-        sources = stem_names(track_folders[0])
-        if not sources:
-            raise DataError(f"{track_folders[0]}: has {MIXTURE}.wav but no <source>.wav stems; "
-                            "re-render the track with its stems")
+        sources = _tree_sources(meta, track_folders)
     tree = open_stem_tree(folder, sources, check_headers=True, one_rate=False)
     tracks = tuple(TrackFiles(path.name, partial(_load_stem_tree_track, path)) for path in tree.tracks)
     return EvaluationSet(folder, tree.sources, tracks)
+
+
+def _render_meta(folder: Path) -> dict | None:
+    """``folder/render.json`` as a dict, None when there is none; DataError when it is unreadable."""
+    path = folder / RENDER_META
+    if not path.is_file():
+        return None
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: not a readable render record ({error}); "
+                        "re-render the tree or delete the file") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{path}: holds no JSON object; re-render the tree or delete the file")
+    return meta
+
+
+def _tree_sources(meta: dict | None, track_folders: list[Path]) -> list[str]:
+    """The sources of a tree: ``render.json``'s when it names them, else the union of the tracks' stem files."""
+    if meta and meta.get("sources"):
+        return list(meta["sources"])
+    names = sorted({name for track in track_folders for name in stem_names(track)})
+    if not names:
+        raise DataError(f"{track_folders[0]}: has {MIXTURE}.wav but no <source>.wav stems; "
+                        "re-render the track with its stems")
+    return names
 
 
 def _load_stem_tree_track(track_folder: Path, sources: Sequence[str]) -> Track:

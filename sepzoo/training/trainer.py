@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ import yaml
 
 from sepzoo.config import OptimiserSpec, TrainConfig, config_from_dict, load_config
 from sepzoo.data.sources import describe_source, pin_paths, portable_options
-from sepzoo.errors import ConfigError, ModelNotFoundError, OutputError
+from sepzoo.errors import ConfigError, ModelNotFoundError, OutputError, SepzooError
 from sepzoo.losses import build_loss
 from sepzoo.training import checkpoint as ckpt
 from sepzoo.training.data import TRAIN, VALIDATION, make_dataset, make_split_source, stream_seed
@@ -95,12 +96,14 @@ def _compile(model: keras.Model, config: TrainConfig) -> None:
 
 
 def _prepare_run_folder(config: TrainConfig | str | os.PathLike | None, out: Path, resume: bool) -> TrainConfig:
-    """Load the config (from the run folder when resuming) and write it into ``out``."""
+    """Load the config (from the run folder when resuming), create ``out`` for a new run, and remove the
+    temporaries a killed process left in it (see :data:`_RUN_TEMPORARIES`)."""
     if resume:
         saved = out / RUN_CONFIG
         if not saved.exists():
             raise ConfigError(f"{out}: not a sepzoo training run (no {RUN_CONFIG}); "
                               "pass the -o folder of an earlier `sepzoo train`")
+        _remove_run_temporaries(out)
         return load_config(saved)
     if config is None:
         raise ConfigError(f"{out}: no config given; pass a YAML file or TrainConfig, or resume=True for an earlier run")
@@ -113,7 +116,71 @@ def _prepare_run_folder(config: TrainConfig | str | os.PathLike | None, out: Pat
     if ckpt.latest_checkpoint(out / "checkpoints"):
         raise OutputError(f"{out}: holds an earlier run's checkpoints; resume it with --resume {out} "
                           "or pick an empty -o folder")
+    _remove_run_temporaries(out)
     return config
+
+
+_RUN_TEMPORARIES = (f".{RUN_CONFIG}.*", ".tmp-[0-9]*-*.npz", "worker-*/.tmp-[0-9]*-*.npz", ".preset.*",
+                    "checkpoints/.step-*", f"checkpoints/.{ckpt.LATEST}.*")
+"""Run-folder paths (globs) of files and folders written and then renamed into place: the run config and
+checkpoint pointer (``write_text_atomically``), weight arrays (``save_variables``), checkpoint and preset
+staging folders. A process killed while writing one leaves it behind."""
+
+
+def _remove_run_temporaries(out: Path) -> None:
+    """Delete the temporaries of :data:`_RUN_TEMPORARIES` in run folder ``out``. Not under MultiWorker
+    (``TF_CONFIG`` set), where other processes may be writing into the same folder right now."""
+    if "TF_CONFIG" in os.environ:
+        return
+    for pattern in _RUN_TEMPORARIES:
+        for path in out.glob(pattern):
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    """Delete a file or a folder tree; what cannot be deleted stays."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+_RUN_ENTRIES = (RUN_CONFIG, "checkpoints", "best.npz", "logs", "metrics.csv", "preset", "worker-*")
+"""What a run writes directly into its folder (see the module docstring), as globs."""
+
+
+def _clean_up_failed_run(out: Path, entries_before: set[str], created: list[Path], resume: bool) -> None:
+    """After a failed or interrupted :func:`train`: without a checkpoint, delete the run entries
+    (:data:`_RUN_ENTRIES`) and temporaries the call added to ``out`` and the folders it ``created``
+    (outermost first); with one, keep the run for resuming and delete only its temporaries. A resumed run
+    keeps everything else; a MultiWorker one (a folder shared with other processes) is left alone."""
+    if not out.is_dir() or "TF_CONFIG" in os.environ:
+        return
+    _remove_run_temporaries(out)
+    if resume or ckpt.latest_checkpoint(out / "checkpoints") is not None:
+        return
+    for pattern in _RUN_ENTRIES:
+        for path in out.glob(pattern):
+            if path.name not in entries_before:
+                _remove(path)
+    for folder in reversed(created):
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def _blame_given_config(error: SepzooError, out: Path, config: TrainConfig | str | os.PathLike | None) -> None:
+    """Errors found while reading the run's copy of the config name that copy; it was just removed, so name
+    the config the user gave instead (rewriting ``error``'s message in place)."""
+    copy = f"{out / RUN_CONFIG}: "
+    message = str(error)
+    given = config.path if isinstance(config, TrainConfig) else config
+    if given is not None and message.startswith(copy):
+        error.args = (f"{given}: {message[len(copy):]}",)
 
 
 def _write_run_config(config: TrainConfig, out: Path) -> None:
@@ -186,8 +253,25 @@ def train(config: TrainConfig | str | os.PathLike | None, out_dir: str | os.Path
 
     Returns:
         ``out_dir / "preset"`` on the chief, ``out_dir / "worker-<i>"`` on other MultiWorker processes.
+
+    A run that fails or is interrupted (Ctrl-C, SIGTERM) before its first checkpoint leaves nothing behind:
+    the files and folders it created are removed. After a checkpoint the folder stays, for ``resume``;
+    temporaries of interrupted writes are removed then, and by the next start or resume after a SIGKILL.
     """
     out = Path(out_dir)
+    entries_before = set(os.listdir(out)) if out.is_dir() else set()
+    created = [folder for folder in (out, *out.parents) if not folder.exists()][::-1]
+    try:
+        return _train(config, out, resume, command)
+    except BaseException as error:
+        _clean_up_failed_run(out, entries_before, created, resume)
+        if isinstance(error, SepzooError) and not resume and not (out / RUN_CONFIG).exists():
+            _blame_given_config(error, out, config)
+        raise
+
+
+def _train(config: TrainConfig | str | os.PathLike | None, out: Path, resume: bool, command: str | None) -> Path:
+    """:func:`train` without the clean-up of a failed start."""
     config = _prepare_run_folder(config, out, resume)
     # The strategy comes first: MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
     distribution = make_distribution(config.strategy, config.path)

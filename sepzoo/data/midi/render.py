@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sepzoo.audio_io import c_stderr_captured, summarise_c_messages
 from sepzoo.data.midi.soundfonts import find_soundfont
 from sepzoo.data.midi.stem_tasks import StemTask, get_task
 from sepzoo.errors import ConfigError, DataError
@@ -177,10 +178,14 @@ class StemRenderer(BaseStemRenderer):
 
     @staticmethod
     def _load(synth, soundfont: Path) -> int:
-        sfid = synth.sfload(str(soundfont))
+        """Load ``soundfont`` into ``synth``; return its id. FluidSynth's (and libinstpatch's) messages on
+        the C-level stderr are captured and a failure is summarised in one :class:`DataError` line."""
+        with c_stderr_captured() as messages:
+            sfid = synth.sfload(str(soundfont))
         if sfid < 0:
             synth.delete()
-            raise DataError(f"{soundfont}: FluidSynth cannot load this soundfont; pass a valid .sf2 file")
+            reason = summarise_c_messages(messages) or "no reason given"
+            raise DataError(f"{soundfont}: FluidSynth cannot load this soundfont ({reason}); pass a valid .sf2 file")
         return sfid
 
     def _select_programs(self, synth, batch: list[tuple[int, object]]) -> list[tuple[int, int, int, int, int]]:

@@ -3,6 +3,11 @@
 Tree layout: ``OUTDIR/<split>/<song>/mixture.wav`` plus one ``<stem>.wav`` per source, float32 WAV at the
 render rate, and ``OUTDIR/<split>/render.json`` recording how it was made. ``<song>`` is the MIDI file's
 path relative to the corpus folder, without suffix, with ``/`` replaced by ``__``.
+
+Nothing is written before the songs and the soundfonts are found: no MIDI file in the split, or a missing
+or broken soundfont, fails with nothing created. A song's files are renamed into place together once all
+are complete, ``render.json`` comes last, and an error or interruption removes the temporaries and the
+folders this call created and left empty. A render that writes no song at all is an error too.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sepzoo.audio_io import write_audio
+from sepzoo.audio_io import AudioWriter, atomic_output
 from sepzoo.data.midi.render import get_renderer, group_instruments, load_midi
 from sepzoo.data.midi.soundfonts import find_soundfont
 from sepzoo.data.midi.splits import files_in_split, list_midi_files
@@ -89,16 +94,53 @@ def render_corpus(
 
     Returns:
         Counts: ``written``, ``unreadable``, ``too_few_targets``.
+
+    Raises:
+        DataError: no MIDI file of ``split`` under ``midi_dir``, a soundfont is missing or unloadable, or no
+            song could be rendered (all unreadable or with too few targets).
+        OutputError: ``out_dir`` cannot be written.
     """
     midi_root, task = Path(midi_dir), get_task(task)
-    paths = files_in_split(list_midi_files(midi_root), split)
+    every_file = list_midi_files(midi_root)
+    paths = files_in_split(every_file, split)
+    if not paths:
+        found = f"none of its {len(every_file)} MIDI files is in the {split} split" if every_file else "no MIDI files"
+        raise DataError(f"{midi_root}: {found} (.mid, .midi, .kar, searched recursively); "
+                        f"point at a folder of MIDI files{' or pass --split all' if every_file else ''}")
+    renderer = get_renderer(soundfont, sample_rate, channels, drum_soundfont)  # a bad soundfont fails here
     split_dir = Path(out_dir) / (split or "all")
+    created = _make_dirs(split_dir)
     try:
-        split_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"{split_dir}: cannot create the output folder ({error.strerror}); pick a writable -o") from None
-    renderer = get_renderer(soundfont, sample_rate, channels, drum_soundfont)
+        counts, unreadable = _render_songs(paths, midi_root, split_dir, renderer, task, sample_rate,
+                                           excerpt_seconds, max_songs, timbre_seed, progress)
+        if not counts["written"]:
+            first = f", first: {unreadable[0]}" if unreadable else ""
+            raise DataError(f"{midi_root}: no song of the {split or 'all'} split could be rendered "
+                            f"({counts['unreadable']} unreadable, {counts['too_few_targets']} with fewer than "
+                            f"{task.min_targets} {task.name} stems playing{first}); "
+                            "pass other MIDI files or another --task")
+        meta = {"task": task.name, "sources": list(task.sources), "sample_rate": sample_rate, "channels": channels,
+                "soundfont": find_soundfont(soundfont).name,
+                "drum_soundfont": None if drum_soundfont is None else find_soundfont(drum_soundfont).name,
+                "excerpt_seconds": excerpt_seconds,
+                "timbre_seed": timbre_seed, **counts}
+        with atomic_output(split_dir / "render.json") as temporary:
+            temporary.write_text(json.dumps(meta, indent=2) + "\n")
+    except BaseException:
+        _remove_empty(created)
+        raise
+    for problem in unreadable:
+        log.warning("skipped %s", problem)
+    return counts
+
+
+def _render_songs(paths: list[Path], midi_root: Path, split_dir: Path, renderer, task: StemTask, sample_rate: int,
+                  excerpt_seconds: float | None, max_songs: int | None, timbre_seed: int | None,
+                  progress: bool) -> tuple[Counter, list[DataError]]:
+    """Render and write the songs of ``paths`` into ``split_dir``; return the counts of :func:`render_corpus`
+    and why each unreadable file was skipped."""
     counts: Counter = Counter()
+    unreadable: list[DataError] = []
     bar = tqdm(total=max_songs or len(paths), desc=f"render {split_dir.name}", unit="song", disable=not progress)
     for path in paths:
         if max_songs is not None and counts["written"] >= max_songs:
@@ -107,7 +149,7 @@ def render_corpus(
             midi = load_midi(path)
         except DataError as error:
             counts["unreadable"] += 1
-            log.warning("skipped %s", error)
+            unreadable.append(error)
             continue
         if sum(bool(group) for group in group_instruments(midi, task)) < task.min_targets:
             counts["too_few_targets"] += 1
@@ -124,16 +166,42 @@ def render_corpus(
         counts["written"] += 1
         bar.update()
     bar.close()
-    meta = {"task": task.name, "sources": list(task.sources), "sample_rate": sample_rate, "channels": channels,
-            "soundfont": find_soundfont(soundfont).name,
-            "drum_soundfont": None if drum_soundfont is None else find_soundfont(drum_soundfont).name,
-            "excerpt_seconds": excerpt_seconds,
-            "timbre_seed": timbre_seed, **counts}
-    (split_dir / "render.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return counts
+    return counts, unreadable
 
 
 def _write_song(folder: Path, sources: tuple[str, ...], stems: np.ndarray, sample_rate: int) -> None:
-    write_audio(folder / "mixture.wav", stems.sum(axis=0), sample_rate, subtype="FLOAT")
-    for name, stem in zip(sources, stems):
-        write_audio(folder / f"{name}.wav", stem, sample_rate, subtype="FLOAT")
+    """Write float32 ``stems (n_sources, channels, samples)`` and their sum as ``folder/{mixture,<source>}.wav``,
+    renaming them into place together once all are complete."""
+    created = _make_dirs(folder)
+    writers: list[AudioWriter] = []
+    try:
+        for name, audio in (("mixture", stems.sum(axis=0)), *zip(sources, stems)):
+            writers.append(AudioWriter(folder / f"{name}.wav", sample_rate, audio.shape[0], subtype="FLOAT"))
+            writers[-1].write(audio)
+        for writer in writers:
+            writer.commit()
+    except BaseException:
+        for writer in writers:
+            writer.discard()
+        _remove_empty(created)
+        raise
+
+
+def _make_dirs(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return those created, outermost first. Raises OutputError."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        _remove_empty(missing)
+        raise OutputError(f"{folder}: cannot create the output folder ({error.strerror}); pick a writable -o") from None
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove those of ``folders`` (outermost first) that exist and are empty, innermost first."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
