@@ -74,6 +74,27 @@ def median_sdr(summary: dict, method: str, sources: list[str]) -> dict[str, floa
     return {name: summary["methods"][method][name]["median"]["SDR"] for name in sources}
 
 
+def render_trees(midi: Path, task: str, trees: list[tuple[str, str, str, str, int]]) -> None:
+    """Render ``(corpus, tree, soundfont, split, seconds)`` into ``renders/<task>/<tree>/<split>`` where missing
+    (`sepzoo render --task TASK`; a split with a render.json is done)."""
+    for corpus, name, font, split, seconds in trees:
+        tree = REPO / "renders" / task / name
+        if not (tree / split / "render.json").is_file():
+            subprocess.run([*SEPZOO, "render", str(midi / corpus), "-o", str(tree), "--task", task, "--soundfont",
+                            font, "--split", split, "--excerpt-seconds", str(seconds)], check=True, cwd=REPO)
+
+
+def link_test_songs(out: Path, task: str, trees: list[str]) -> Path:
+    """``out/test``: one folder holding the test songs of ``renders/<task>/<tree>/test`` for each tree (symlinks)."""
+    test = out / "test"
+    test.mkdir(parents=True, exist_ok=True)
+    for name in trees:
+        for song in sorted((REPO / "renders" / task / name / "test").iterdir()):
+            if song.is_dir() and not (test / song.name).exists():
+                (test / song.name).symlink_to(song.resolve())
+    return test
+
+
 def write_tone_tree(out: Path, sources: list[str], tracks: int = 3, seconds: float = 1.0) -> Path:
     """A test tree of synthetic tone stems named like ``sources`` (no MIDI data needed), for --quick modes."""
     import soundfile as sf

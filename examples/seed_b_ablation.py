@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from comparison_tools import REFERENCES, REPO, SEPZOO, evaluate, median_sdr, model_methods, train_all, write_tone_tree
+from comparison_tools import (REFERENCES, REPO, SEPZOO, evaluate, link_test_songs, median_sdr, model_methods,
+                              render_trees, train_all, write_tone_tree)
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from model_speed import one_thread_rtfs  # noqa: E402
@@ -65,29 +66,13 @@ QUICK_MODELS = {  # shrunk so that CI trains each for a few steps in seconds
 }
 
 
-def render_trees(midi: Path) -> None:
-    """The midi4 trees the recipes read (renders/midi4/...), rendered where missing."""
-    for corpus in CORPORA:
-        for out, font, split, seconds in [(f"timgm_{corpus}", "TimGM6mb.sf2", "train", 60),
-                                          (f"timgm_{corpus}", "TimGM6mb.sf2", "validation", 20),
-                                          (f"gmbank_{corpus}", "sf_GMbank.sf2", "train", 60),
-                                          (f"fluidr3_{corpus}", FLUIDR3, "test", 30)]:
-            tree = REPO / "renders" / "midi4" / out
-            if not (tree / split / "render.json").is_file():
-                subprocess.run([*SEPZOO, "render", str(midi / corpus), "-o", str(tree), "--task", "midi4",
-                                "--soundfont", font, "--split", split, "--excerpt-seconds", str(seconds)],
-                               check=True, cwd=REPO)
-
-
-def link_test_songs(out: Path) -> Path:
-    """One test folder holding every corpus's FluidR3 test songs (symlinks)."""
-    test = out / "test"
-    test.mkdir(parents=True, exist_ok=True)
-    for corpus in CORPORA:
-        for song in sorted((REPO / "renders" / "midi4" / f"fluidr3_{corpus}" / "test").iterdir()):
-            if song.is_dir() and not (test / song.name).exists():
-                (test / song.name).symlink_to(song.resolve())
-    return test
+def trees(corpora: list[str]) -> list[tuple[str, str, str, str, int]]:
+    """The midi4 trees the recipes read and the test split: ``(corpus, tree, soundfont, split, seconds)``."""
+    return [spec for corpus in corpora for spec in [
+        (corpus, f"timgm_{corpus}", "TimGM6mb.sf2", "train", 60),
+        (corpus, f"timgm_{corpus}", "TimGM6mb.sf2", "validation", 20),
+        (corpus, f"gmbank_{corpus}", "sf_GMbank.sf2", "train", 60),
+        (corpus, f"fluidr3_{corpus}", FLUIDR3, "test", 30)]]
 
 
 def runs(budget: str, seconds: float, steps: int | None, quick: bool) -> list[tuple[str, str, list[str]]]:
@@ -179,8 +164,8 @@ def main() -> None:
     if args.quick:
         test = write_tone_tree(out, SOURCES)
     else:
-        render_trees(args.midi)
-        test = link_test_songs(out)
+        render_trees(args.midi, "midi4", trees(CORPORA))
+        test = link_test_songs(out, "midi4", [f"fluidr3_{corpus}" for corpus in CORPORA])
 
     train_all(runs("time", seconds, None, args.quick), out, jobs=1)
     steps = json.loads((out / SLOWEST / "preset" / "metadata.json").read_text())["training"]["steps"]

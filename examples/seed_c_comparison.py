@@ -19,12 +19,12 @@ import argparse
 import json
 import math
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
-from comparison_tools import REFERENCES, REPO, SEPZOO, evaluate, model_methods, train_all, write_tone_tree
+from comparison_tools import (REFERENCES, REPO, evaluate, link_test_songs, model_methods, render_trees, train_all,
+                              write_tone_tree)
 from comparison_tools import median_sdr as median_sdr_of
 
 SOURCES = ["drums", "piano", "strings", "bass"]
@@ -37,30 +37,6 @@ QUICK = ["data.kind=tones", "data.options={}", "data.validation_examples=24", "d
 
 def run_name(model: str, loss: str) -> str:
     return f"{model}_{loss.replace('+', '_')}"
-
-
-def render_trees(midi: Path) -> None:
-    """The fixed4 trees the recipes read (renders/fixed4/...), rendered where missing."""
-    for corpus in CORPORA:
-        for out, font, split, seconds in [(f"timgm_{corpus}", "TimGM6mb.sf2", "train", 60),
-                                          (f"timgm_{corpus}", "TimGM6mb.sf2", "validation", 20),
-                                          (f"fluidr3_{corpus}", FLUIDR3, "test", 30)]:
-            tree = REPO / "renders" / "fixed4" / out
-            if not (tree / split / "render.json").is_file():
-                subprocess.run([*SEPZOO, "render", str(midi / corpus), "-o", str(tree), "--task", "fixed4",
-                                "--soundfont", font, "--split", split, "--excerpt-seconds", str(seconds)],
-                               check=True, cwd=REPO)
-
-
-def link_test_songs(out: Path) -> Path:
-    """One test folder holding every corpus's FluidR3 test songs (symlinks)."""
-    test = out / "test"
-    test.mkdir(parents=True, exist_ok=True)
-    for corpus in CORPORA:
-        for song in sorted((REPO / "renders" / "fixed4" / f"fluidr3_{corpus}" / "test").iterdir()):
-            if song.is_dir() and not (test / song.name).exists():
-                (test / song.name).symlink_to(song.resolve())
-    return test
 
 
 def energy_ratios(preset: Path, test: Path) -> dict[str, float]:
@@ -141,8 +117,11 @@ def main() -> None:
     if args.quick:
         overrides, test = QUICK, write_tone_tree(out, SOURCES)
     else:
-        render_trees(args.midi)
-        overrides, test = [], link_test_songs(out)
+        render_trees(args.midi, "fixed4", [spec for corpus in CORPORA for spec in [
+            (corpus, f"timgm_{corpus}", "TimGM6mb.sf2", "train", 60),
+            (corpus, f"timgm_{corpus}", "TimGM6mb.sf2", "validation", 20),
+            (corpus, f"fluidr3_{corpus}", FLUIDR3, "test", 30)]])
+        overrides, test = [], link_test_songs(out, "fixed4", [f"fluidr3_{corpus}" for corpus in CORPORA])
 
     # Stage 1: the WaveNet separator with each loss.
     wavenet = [(run_name("wavenet", loss), "zoo_configs/wavenet_separator_fixed4.yaml", [f"loss.name={loss}", *overrides])

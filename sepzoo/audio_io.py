@@ -611,3 +611,13 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fo
     with AudioWriter(path, sample_rate, audio.shape[0], format, subtype) as writer:
         writer.write(audio)
     return path
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove those of ``folders`` (outermost first) that exist and are empty, innermost first (what a failed
+    command created and did not fill)."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass

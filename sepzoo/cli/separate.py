@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `sepzoo --help` imports this module (see sepzoo.cli).
-    from sepzoo.audio_io import check_output_rate, validate_audio
+    from sepzoo.audio_io import check_output_rate, remove_empty_folders, validate_audio
     from sepzoo.separator import Separator, parse_stem_groups, two_stems
     from sepzoo.zoo import load
 
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
                                               sample_rate=args.sample_rate, plot=args.plot)
             print(f"{info.path} -> {next(iter(written.values())).parent}/ ({', '.join(written)})")
     except BaseException:
-        _remove_empty(created)
+        remove_empty_folders(created)
         raise
     return 0
 
@@ -95,19 +95,12 @@ def _prepare_output(folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         handle, probe = tempfile.mkstemp(prefix=".sepzoo-probe-", dir=folder)
     except OSError as error:
-        _remove_empty(created)
+        from sepzoo.audio_io import remove_empty_folders
+
+        remove_empty_folders(created)
         raise OutputError(
             f"{folder}: cannot write output there ({error.strerror or error}); choose a writable folder with -o"
         ) from None
     os.close(handle)
     os.unlink(probe)
     return created
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove those of ``folders`` (outermost first) that exist and are empty, innermost first."""
-    for folder in reversed(folders):
-        try:
-            folder.rmdir()
-        except OSError:
-            pass

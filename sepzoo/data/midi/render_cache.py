@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sepzoo.audio_io import AudioWriter, atomic_output
+from sepzoo.audio_io import AudioWriter, atomic_output, remove_empty_folders
 from sepzoo.data.midi.render import get_renderer, group_instruments, load_midi
 from sepzoo.data.midi.soundfonts import find_soundfont
 from sepzoo.data.midi.splits import files_in_split, list_midi_files
@@ -127,7 +127,7 @@ def render_corpus(
         with atomic_output(split_dir / "render.json") as temporary:
             temporary.write_text(json.dumps(meta, indent=2) + "\n")
     except BaseException:
-        _remove_empty(created)
+        remove_empty_folders(created)
         raise
     for problem in unreadable:
         log.warning("skipped %s", problem)
@@ -183,7 +183,7 @@ def _write_song(folder: Path, sources: tuple[str, ...], stems: np.ndarray, sampl
     except BaseException:
         for writer in writers:
             writer.discard()
-        _remove_empty(created)
+        remove_empty_folders(created)
         raise
 
 
@@ -193,15 +193,6 @@ def _make_dirs(folder: Path) -> list[Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        _remove_empty(missing)
+        remove_empty_folders(missing)
         raise OutputError(f"{folder}: cannot create the output folder ({error.strerror}); pick a writable -o") from None
     return missing
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove those of ``folders`` (outermost first) that exist and are empty, innermost first."""
-    for folder in reversed(folders):
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
