@@ -153,3 +153,15 @@ class FirModel(SeparationModel):
             receptive_field=width,
         )
 
+
+def mp3_bytes(audio: np.ndarray, rate: int, quality: int = 2) -> bytes:
+    """Mono float ``audio (1, samples)`` as a 128 kbit/s constant-bitrate MP3 made by lameenc: no Xing or LAME
+    header, so libsndfile can only estimate its length from the bit rate and the file size."""
+    lameenc = pytest.importorskip("lameenc")
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(128)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_channels(1)
+    encoder.set_quality(quality)
+    pcm = np.clip(audio[0] * 32767, -32768, 32767).astype("<i2").tobytes()
+    return bytes(encoder.encode(pcm) + encoder.flush())

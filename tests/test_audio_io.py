@@ -9,7 +9,7 @@ import stat
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import tone
+from conftest import mp3_bytes, tone
 
 from sepzoo.audio_io import (
     AudioWriter,
@@ -170,16 +170,8 @@ def test_array_policy_matches_file_policy(audio, rate, message):
 
 
 def lameenc_mp3(path, audio: np.ndarray, rate: int):
-    """Write mono float ``audio (1, samples)`` as a 128 kbit/s constant-bitrate MP3 made by lameenc: no Xing or
-    LAME header, so libsndfile can only estimate its length from the bit rate and the file size."""
-    lameenc = pytest.importorskip("lameenc")
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(128)
-    encoder.set_in_sample_rate(rate)
-    encoder.set_channels(1)
-    encoder.set_quality(2)
-    pcm = np.clip(audio[0] * 32767, -32768, 32767).astype("<i2").tobytes()
-    path.write_bytes(bytes(encoder.encode(pcm) + encoder.flush()))
+    """Write :func:`conftest.mp3_bytes` of ``audio`` to ``path``; return ``path``."""
+    path.write_bytes(mp3_bytes(audio, rate))
     return path
 
 

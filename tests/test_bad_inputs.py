@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import FirModel, tone
+from conftest import FirModel, mp3_bytes, tone
 
 import sepzoo
 import sepzoo.zoo
@@ -98,18 +98,6 @@ def wav(path: Path, audio: np.ndarray, rate: int, subtype: str = "FLOAT") -> Pat
     return path
 
 
-def mp3_bytes(audio: np.ndarray, rate: int) -> bytes:
-    """Constant-bitrate MP3 (128 kbit/s, no Xing/LAME header) of mono float ``audio (1, samples)``."""
-    lameenc = pytest.importorskip("lameenc")
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(128)
-    encoder.set_in_sample_rate(rate)
-    encoder.set_channels(1)
-    encoder.set_quality(7)
-    pcm = np.clip(audio[0] * 32767, -32768, 32767).astype("<i2").tobytes()
-    return bytes(encoder.encode(pcm) + encoder.flush())
-
-
 def fake_preset(folder: Path, metadata: dict | None = None) -> Path:
     """A folder with the files of a preset (weights are placeholder bytes: only publish/info read it)."""
     folder.mkdir(parents=True)
@@ -158,7 +146,7 @@ def nan_wav(tmp: Path) -> None:
 
 def corrupt_mp3(tmp: Path) -> None:
     """A real MP3 with 8 kB of zeros where frames should be: mpg123 prints notes on fd 2 and gives up."""
-    data = mp3_bytes(tone(44100, 2.0), 44100)
+    data = mp3_bytes(tone(44100, 2.0), 44100, quality=7)
     cut = len(data) // 3
     write_bytes("broken.mp3", data[:cut] + bytes(8000) + data[cut + 8000:])(tmp)
 
