@@ -10,6 +10,10 @@ rate and file size, or the last page), and a streamed FLAC may state none; their
 decoding, so :attr:`AudioInfo.frames` is always what a reader gets. Decoders that print to the C-level stderr
 (mpg123 inside libsndfile) are silenced; what they said goes into the one-line error instead.
 
+AAC in MP4/M4A (and ADTS ``.aac``) and Matroska/WebM, which libsndfile cannot read, are decoded by FFmpeg
+(``ffprobe`` for the header, ``ffmpeg`` streaming float32 PCM through a pipe); their length is counted by
+decoding too. The first audio stream is read.
+
 Outputs are written to a hidden temporary file beside the destination (``.<name>.sepzoo-<hex>.part``, with
 the mode the umask gives any new file) and renamed onto it only when complete, so a reader never sees a
 half-written file and an older file at that path survives until its replacement is whole. The writing
@@ -23,11 +27,13 @@ import contextlib
 import dataclasses
 import fcntl
 import functools
+import json
 import os
 import re
 import secrets
 import stat
 import struct
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -66,6 +72,9 @@ header is read with fd 2 captured)."""
 _LOG_PREFIX = re.compile(r"^(?:\[[^\]]*\]\s*)?(?:(?:note|warning|error|critical|fluidsynth)\s*:\s*)+", re.IGNORECASE)
 """Log prefixes of C library messages (``Note: ``, ``[src/libmpg123/parse.c:...] error: ``,
 ``fluidsynth: error: ``), dropped when a message is summarised."""
+
+_FFMPEG_FORMAT = "FFMPEG"
+""":attr:`AudioInfo.format` of files decoded by FFmpeg rather than libsndfile (the codec is in ``subtype``)."""
 
 _TEMP_TAG = ".sepzoo-"
 """Marks this module's temporaries: ``.<name>.sepzoo-<8 hex>.part`` beside the destination ``<name>``."""
@@ -117,17 +126,20 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
         raise AudioFileError(f"{path}: is a folder, not an audio file; pass the audio files inside it")
     if path.stat().st_size == 0:
         raise AudioFileError(f"{path}: file is empty (0 bytes); re-export or re-download it")
-    notes: list[str] = []
-    try:
-        with _maybe_captured(_sniffed_format(path)) as notes:
-            header = sf.info(str(path))
-    except (sf.SoundFileError, OSError) as error:
-        raise AudioFileError(
-            f"{path}: not a readable audio file ({_open_failure(error, notes)}); convert it to WAV or FLAC, "
-            "e.g. `ffmpeg -i IN OUT.wav`"
-        ) from None
-    info = AudioInfo(path, int(header.samplerate), int(header.channels), int(header.frames), header.format,
-                     header.subtype)
+    if _is_ffmpeg_container(path):
+        info = _ffprobe_info(path)
+    else:
+        notes: list[str] = []
+        try:
+            with _maybe_captured(_sniffed_format(path)) as notes:
+                header = sf.info(str(path))
+        except (sf.SoundFileError, OSError) as error:
+            raise AudioFileError(
+                f"{path}: not a readable audio file ({_open_failure(error, notes)}); convert it to WAV or FLAC, "
+                "e.g. `ffmpeg -i IN OUT.wav`"
+            ) from None
+        info = AudioInfo(path, int(header.samplerate), int(header.channels), int(header.frames), header.format,
+                         header.subtype)
     _check_layout(info.path, info.channels, info.sample_rate)
     if info.format in _ESTIMATED_LENGTH_FORMATS or info.frames == _UNKNOWN_FRAMES:
         status = path.stat()
@@ -232,8 +244,12 @@ class _ForwardReader(sf.SoundFile):
 
 
 @contextlib.contextmanager
-def _open_for_reading(path: Path, format: str) -> Iterator[sf.SoundFile]:
+def _open_for_reading(path: Path, format: str) -> Iterator[sf.SoundFile | _FfmpegReader]:
     """A :class:`_ForwardReader` of ``path``, its decoder's stderr notes captured; errors become AudioFileError."""
+    if format == _FFMPEG_FORMAT:
+        with _FfmpegReader(path) as reader:
+            yield reader
+        return
     notes: list[str] = []
     try:
         with _maybe_captured(format) as notes:
@@ -244,7 +260,7 @@ def _open_for_reading(path: Path, format: str) -> Iterator[sf.SoundFile]:
         yield file
 
 
-def _read_next(file: sf.SoundFile, path: Path, format: str, block_samples: int, frames_read: int) -> np.ndarray:
+def _read_next(file: sf.SoundFile | _FfmpegReader, path: Path, format: str, block_samples: int, frames_read: int) -> np.ndarray:
     """The next float32 ``(n, channels)`` block (n = 0 at the end); decoder failures become AudioFileError."""
     notes: list[str] = []
     try:
@@ -276,6 +292,90 @@ def _decoding_error(path: Path, frames_read: int, error: Exception, notes: list[
         f"{path}: decoding failed after {frames_read} frames ({reason}); the file is corrupt or truncated, "
         "re-export or re-download it"
     )
+
+
+def _is_ffmpeg_container(path: Path) -> bool:
+    """Whether the first bytes announce a container libsndfile cannot read but FFmpeg can: ISO MP4 / M4A
+    (``ftyp`` box), an ADTS AAC stream (12-bit sync, layer 0) or Matroska / WebM (EBML magic)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(12)
+    except OSError:
+        return False
+    return (head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3"
+            or (len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xF6) == 0xF0))
+
+
+def _ffmpeg_failure(stderr: bytes) -> str:
+    """FFmpeg's first message line without its ``[codec @ 0x...]`` prefix, or a generic reason."""
+    for line in stderr.decode("utf-8", errors="replace").splitlines():
+        message = re.sub(r"^\[[^\]]*\]\s*", "", line.strip())
+        if message:
+            return message.rstrip(".")
+    return "FFmpeg could not decode it"
+
+
+def _ffprobe_info(path: Path) -> AudioInfo:
+    """The header of ``path``'s first audio stream as ``ffprobe`` reads it (frames unknown until decoded)."""
+    command = ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+               "stream=sample_rate,channels,codec_name", "-of", "json", str(path)]
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=60)
+    except FileNotFoundError:
+        raise AudioFileError(
+            f"{path}: an MP4/AAC/WebM file needs FFmpeg, which is not installed; install it (`apt-get install "
+            "ffmpeg`) or convert the file to WAV or FLAC"
+        ) from None
+    streams = []
+    if result.returncode == 0:
+        with contextlib.suppress(ValueError):
+            streams = json.loads(result.stdout or b"{}").get("streams", [])
+    if not streams:
+        reason = _ffmpeg_failure(result.stderr) if result.returncode else "it holds no audio stream"
+        raise AudioFileError(
+            f"{path}: not a readable audio file ({reason}); convert it to WAV or FLAC, e.g. `ffmpeg -i IN OUT.wav`"
+        )
+    stream = streams[0]
+    return AudioInfo(path, int(stream.get("sample_rate") or 0), int(stream.get("channels") or 0), _UNKNOWN_FRAMES,
+                     _FFMPEG_FORMAT, str(stream.get("codec_name", "unknown")).upper())
+
+
+class _FfmpegReader:
+    """Decodes the first audio stream of a file with ``ffmpeg`` into float32 blocks, front to back.
+
+    ``read`` has the :class:`soundfile.SoundFile` signature the block readers use; a decoder failure (FFmpeg
+    exits non-zero) raises :class:`soundfile.SoundFileError` with FFmpeg's first message when the stream ends.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.channels = _ffprobe_info(path).channels
+        command = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-vn", "-f", "f32le",
+                   "-acodec", "pcm_f32le", "-"]
+        self._stderr = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr)
+        self._pending = b""
+
+    def read(self, frames: int, dtype: str = "float32", always_2d: bool = True) -> np.ndarray:
+        """Up to ``frames`` frames as float32 ``(n, channels)``; n = 0 at the end of the stream."""
+        want = frames * self.channels * 4
+        while len(self._pending) < want and (chunk := self._process.stdout.read(max(want - len(self._pending), 4096))):
+            self._pending += chunk
+        usable = min(len(self._pending), want) // (4 * self.channels) * (4 * self.channels)
+        data, self._pending = self._pending[:usable], self._pending[usable:]
+        if not data and self._process.wait() != 0:
+            self._stderr.seek(0)
+            raise sf.SoundFileError(_ffmpeg_failure(self._stderr.read()))
+        return np.frombuffer(data, dtype="<f4").reshape(-1, self.channels).astype(dtype, copy=False)
+
+    def __enter__(self) -> _FfmpegReader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.stdout.close()
+        self._process.wait()
+        self._stderr.close()
 
 
 def check_audio_array(audio: np.ndarray, sample_rate: int) -> np.ndarray:

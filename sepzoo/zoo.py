@@ -116,9 +116,32 @@ def _index_dirs() -> list[Path]:
 
 
 def read_index(entry_dir: str | os.PathLike) -> dict[str, Any] | None:
-    """The ``index.json`` of one published entry folder, or None when it has none."""
+    """The ``index.json`` of one published entry folder, or None when it has none.
+
+    Raises:
+        ModelNotFoundError: the file is not JSON or lacks the fields an index holds.
+    """
     path = Path(entry_dir) / INDEX_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    return _checked_index(path) if path.is_file() else None
+
+
+_INDEX_FIELDS = ("name", "class_name", "description", "config", "versions")
+
+
+def _checked_index(path: Path) -> dict[str, Any]:
+    """``path`` parsed as an entry's ``index.json``, or a one-line error naming the file and the fix."""
+    try:
+        index = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        why = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelNotFoundError(f"{path}: not a readable zoo index ({why}); re-publish the entry or remove "
+                                 "its folder from the hub") from None
+    missing = [key for key in _INDEX_FIELDS if not isinstance(index, dict) or key not in index]
+    if missing or not isinstance(index["versions"], dict):
+        what = f"missing {', '.join(missing)}" if missing else "versions is not a mapping"
+        raise ModelNotFoundError(f"{path}: not a zoo index ({what}); re-publish the entry or remove its folder "
+                                 "from the hub")
+    return index
 
 
 _RUNTIME_PRESETS: dict[str, PresetSpec] = {}
@@ -143,12 +166,16 @@ def presets() -> dict[str, PresetSpec]:
     }
     for folder in _index_dirs():
         for index_path in sorted(folder.glob(f"*/{INDEX_FILE}")):
-            index = json.loads(index_path.read_text())
+            index = _checked_index(index_path)
             name = index["name"]
             base = entries.get(name) or PresetSpec(name=name, class_name=index["class_name"],
                                                    description=index["description"], config=index["config"])
-            versions = {**base.versions, **{version: WeightsVersion(**info)
-                                            for version, info in index["versions"].items()}}
+            try:
+                published = {version: WeightsVersion(**info) for version, info in index["versions"].items()}
+            except TypeError as error:
+                raise ModelNotFoundError(f"{index_path}: not a zoo index (a version entry: {_reason(error)}); "
+                                         "re-publish the entry or remove its folder from the hub") from None
+            versions = {**base.versions, **published}
             entries[name] = PresetSpec(name=name, class_name=base.class_name, description=base.description,
                                        config=base.config, versions=versions,
                                        default_version=index.get("default") or base.default_version)
@@ -280,7 +307,7 @@ def save_preset(model, directory: str | os.PathLike, metadata: dict[str, Any] | 
     """
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    staging = hub.make_temp_dir(directory.parent, f".{directory.name}.", "")  # umask mode, unlike mkdtemp's 0700
     try:
         config = {"class_name": type(model).__name__, "config": model.get_config()}
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
@@ -334,11 +361,28 @@ def load_preset(directory: str | os.PathLike, *, load_weights: bool = True):
             f"{directory}: not a sepzoo preset (missing {', '.join(missing)}); "
             "a preset folder holds config.json, model.weights.h5 and metadata.json"
         )
-    config = json.loads((directory / CONFIG_FILE).read_text())
-    model = build_model(config["class_name"], config["config"])
+    try:
+        config = json.loads((directory / CONFIG_FILE).read_text())
+        class_name, kwargs = config["class_name"], config["config"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise ModelNotFoundError(f"{directory / CONFIG_FILE}: not a preset config ({_reason(error)}); "
+                                 "re-publish or re-download the preset") from None
+    model = build_model(class_name, kwargs)
     if load_weights:
-        model.load_weights(directory / WEIGHTS_FILE)
+        try:
+            model.load_weights(directory / WEIGHTS_FILE)
+        except Exception as error:  # h5py / Keras raise OSError, ValueError, KeyError... for a damaged file
+            raise ModelNotFoundError(
+                f"{directory / WEIGHTS_FILE}: the weights do not load into {class_name} ({_reason(error)}); "
+                "the file is damaged or belongs to another model, re-download or re-publish the preset"
+            ) from None
     return model
+
+
+def _reason(error: BaseException) -> str:
+    """An exception's first message line, or its type name when it has none (for one-line errors)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import stat
+import subprocess
 
 import numpy as np
 import pytest
@@ -205,6 +207,49 @@ def test_corrupt_mp3_is_one_error_and_the_decoder_prints_nothing(tmp_path, capfd
         assert message.startswith(f"{broken}: decoding failed") and "Illegal Audio-MPEG-Header" in message
         assert "\n" not in message
     assert capfd.readouterr().err == ""  # mpg123's notes on fd 2 were captured into the message
+
+
+def ffmpeg_encoded(path, audio: np.ndarray, rate: int, *codec_args: str):
+    """``audio`` (channels, samples) written as WAV, then encoded by the ffmpeg command line to ``path``."""
+    source = path.with_suffix(".source.wav")
+    sf.write(str(source), audio.T, rate)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), *codec_args, str(path)], check=True)
+    source.unlink()
+    return path
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (scripts/setup_env.sh installs it)")
+@pytest.mark.parametrize("name, codec_args", [("a440.m4a", ("-c:a", "aac", "-b:a", "128k")),
+                                              ("a440.aac", ("-c:a", "aac", "-f", "adts")),
+                                              ("a440.webm", ("-c:a", "libopus", "-b:a", "64k"))])
+def test_aac_m4a_and_webm_decode_through_ffmpeg_to_their_end(tmp_path, name, codec_args):
+    rate, seconds = 48000, 2.5
+    time = np.arange(int(rate * seconds)) / rate
+    stereo = np.stack([0.5 * np.sin(2 * np.pi * 440.0 * time), 0.25 * np.sin(2 * np.pi * 440.0 * time)])
+    path = ffmpeg_encoded(tmp_path / name, stereo, rate, *codec_args)
+    with pytest.raises(sf.SoundFileError):
+        sf.info(str(path))  # libsndfile cannot read it
+    audio, sample_rate = read_audio(path)
+    assert sample_rate == rate and audio.shape[0] == 2
+    assert 0 <= audio.shape[1] - time.size < 3 * 1024  # the encoder's priming and padding only
+    assert audio_info(path).frames == validate_audio(path).frames == audio.shape[1]
+    assert sum(block.shape[1] for block in iter_blocks(path, 10000)) == audio.shape[1]
+    middle = audio[:, rate // 2:-rate // 2]
+    assert np.sqrt(np.mean(middle**2, axis=1)) == pytest.approx([0.5 / np.sqrt(2), 0.25 / np.sqrt(2)], rel=0.1)
+    spectrum = np.abs(np.fft.rfft(audio[0] * np.hanning(audio.shape[1])))
+    assert np.fft.rfftfreq(audio.shape[1], 1 / rate)[np.argmax(spectrum)] == pytest.approx(440.0, abs=1.0)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (scripts/setup_env.sh installs it)")
+def test_damaged_m4a_is_one_error_line(tmp_path):
+    good = ffmpeg_encoded(tmp_path / "good.m4a", tone(44100, 1.0), 44100, "-c:a", "aac").read_bytes()
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(good[: len(good) // 3])  # the moov box (at the end) is gone
+    for reader in (audio_info, read_audio):
+        with pytest.raises(AudioFileError) as caught:
+            reader(cut)
+        message = str(caught.value)
+        assert message.startswith(f"{cut}: not a readable audio file (") and "\n" not in message
 
 
 def test_flac_that_states_no_length_reads_to_its_end(tmp_path):

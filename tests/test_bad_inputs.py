@@ -16,6 +16,7 @@ import json
 import os
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -245,6 +246,27 @@ def preset_with_broken_metadata(tmp: Path) -> None:
     (tmp / "preset" / "metadata.json").write_text("{ broken")
 
 
+def preset_with_damaged_weights(tmp: Path) -> None:
+    input_wav(tmp)
+    a_preset(tmp)  # config.json builds a default LightweightASPP; model.weights.h5 holds placeholder bytes
+
+
+def preset_with_broken_config(tmp: Path) -> None:
+    input_wav(tmp)
+    a_preset(tmp)
+    (tmp / "preset" / "config.json").write_text('{"class_name": "LightweightASPP"')
+
+
+def hub_with_broken_index(tmp: Path) -> None:
+    (tmp / "hub" / "mine").mkdir(parents=True)
+    (tmp / "hub" / "mine" / "index.json").write_text('{"name": "mine", "versions": ')
+
+
+def hub_with_incomplete_index(tmp: Path) -> None:
+    (tmp / "hub" / "mine").mkdir(parents=True)
+    (tmp / "hub" / "mine" / "index.json").write_text('{"name": "mine", "versions": {}}')
+
+
 # --------------------------------------------------------------------------------------------------------
 # The table
 
@@ -365,6 +387,11 @@ CASES = [
          "not a readable .tar.gz archive"),
     Case("info-not-an-archive", "info {tmp}/in/x.txt", write_bytes("x.txt", b"text"), "nor an archive"),
     Case("list-unknown-option", "list --bogus", None, "unrecognized arguments: --bogus"),
+    Case("separate-damaged-weights", "separate -m {tmp}/preset -o {tmp}/out {tmp}/in/song.wav",
+         preset_with_damaged_weights, "model.weights.h5: the weights do not load into LightweightASPP"),
+    Case("separate-broken-preset-config", "separate -m {tmp}/preset -o {tmp}/out {tmp}/in/song.wav",
+         preset_with_broken_config, "config.json: not a preset config"),
+
     Case("no-verb", "frobnicate", None, "invalid choice: 'frobnicate'"),
 ]
 
@@ -424,6 +451,39 @@ def test_load_of_a_bad_handle_raises_one_line(handle, error, words, tmp_path, mo
     assert words in message and "\n" not in message
     assert capfd.readouterr().err == ""
     assert not [path for path in private_cache.rglob("*") if not path.name.endswith(".lock")]
+
+
+@pytest.mark.parametrize("setup, words", [
+    (hub_with_broken_index, "mine/index.json: not a readable zoo index"),
+    (hub_with_incomplete_index, "mine/index.json: not a zoo index (missing class_name, description, config)"),
+])
+@pytest.mark.parametrize("argv", [["list"], ["info", "lightweight_aspp"], ["separate", "-m", "mine", "-o", "out", "x.wav"]])
+def test_a_damaged_hub_index_is_one_line_for_every_command(setup, words, argv, tmp_path, monkeypatch, capfd):
+    setup(tmp_path)
+    wav(tmp_path / "x.wav", tone(8000, 0.5), 8000)
+    monkeypatch.setenv("SEPZOO_HUB_URL", str(tmp_path / "hub"))
+    monkeypatch.chdir(tmp_path)
+    before = tree_of(tmp_path)
+    capfd.readouterr()
+    status = run_cli(argv)
+    line = one_error_line(capfd.readouterr().err)
+    assert status == 2 and words in line, line
+    assert tree_of(tmp_path) == before
+
+
+def test_presets_and_checkpoints_get_the_mode_the_umask_gives(tmp_path):
+    from sepzoo.training.checkpoint import write_text_atomically
+
+    model = FirModel([[0.5], [0.5]], context_samples=64, target_samples=64, sources=["a", "b"])
+    previous = os.umask(0o022)
+    try:
+        preset = sepzoo.zoo.save_preset(model, tmp_path / "preset")
+        write_text_atomically(tmp_path / "config.yaml", "a: 1\n")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(preset.stat().st_mode) == 0o755
+    for path in [*preset.iterdir(), tmp_path / "config.yaml"]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
 
 
 def test_load_refuses_a_checksum_mismatch_and_caches_nothing(tmp_path, monkeypatch, capfd, private_cache):

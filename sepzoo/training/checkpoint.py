@@ -22,7 +22,6 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import keras
 import numpy as np
 
 from sepzoo.errors import ConfigError
+from sepzoo.hub import make_temp_dir, make_temp_file
 
 LATEST = "latest"
 WEIGHTS = "model.npz"
@@ -78,7 +78,7 @@ class TrainState:
 
 def write_text_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and an atomic rename."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, temporary = make_temp_file(path.parent, f".{path.name}.", "")  # umask mode, unlike mkstemp's 0600
     with os.fdopen(handle, "w") as f:
         f.write(text)
         f.flush()
@@ -138,7 +138,7 @@ def save_checkpoint(folder: Path, model: keras.Model, state: TrainState, best_we
     """Write a checkpoint of ``model`` (weights + optimiser) and ``state`` under ``folder``; return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     name = f"step-{state.step:09d}-{time.time_ns()}"
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder))
+    staging = make_temp_dir(folder, f".{name}.", "")
     try:
         save_variables(model.weights, staging / WEIGHTS)
         if best_weights.exists():
