@@ -1,4 +1,5 @@
-"""Optional packages evaluation needs (the ``musdb`` extra: ``museval`` and ``musdb``)."""
+"""Optional packages evaluation needs: the ``musdb`` extra (``museval``, ``musdb``) and the ``speech`` extra
+(``pesq``, ``pystoi``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from types import ModuleType
 from sepzoo.errors import ConfigError
 
 
-def require(module_name: str) -> ModuleType:
+def require(module_name: str, extra: str = "musdb") -> ModuleType:
     """Import ``module_name`` or raise a one-line error saying which extra installs it."""
     try:
         return importlib.import_module(module_name)
     except ImportError:
         raise ConfigError(f"{module_name}: not installed, evaluation needs it; "
-                          "run `pip install 'sepzoo[musdb]'`") from None
+                          f"run `pip install 'sepzoo[{extra}]'`") from None

@@ -14,6 +14,7 @@ from sepzoo.errors import OutputError
 from sepzoo.evaluation.results import Evaluation, TrackResult
 from sepzoo.evaluation.runner import slug
 from sepzoo.evaluation.scoring import FRAME_SECONDS, METRICS
+from sepzoo.evaluation.speech import METRIC_LABELS, NOISY_INPUT, SPEECH_METRICS, SPEECH_SOURCE
 
 
 def table_metrics(evaluation: Evaluation) -> tuple[str, ...]:
@@ -21,11 +22,12 @@ def table_metrics(evaluation: Evaluation) -> tuple[str, ...]:
     return METRICS if evaluation.stereo else tuple(metric for metric in METRICS if metric != "ISR")
 
 
-def markdown_table(evaluation: Evaluation) -> str:
+def markdown_table(evaluation: Evaluation, per_file: bool = False) -> str:
     """One table: a row per metric and source, a column per method; then how many frames had no score.
 
     Cells are SiSEC 2018 figures in dB (median over tracks of the median over 1 s frames); the
     ``dropped frames`` rows give, per method and source, the frames museval left NaN out of all frames.
+    For a speech task a second table follows (:func:`speech_table`); ``per_file`` adds its per-file rows.
     """
     header = ["metric", "source", *evaluation.methods]
     lines = ["| " + " | ".join(header) + " |", "| --- | --- |" + " ---: |" * len(evaluation.methods)]
@@ -37,7 +39,39 @@ def markdown_table(evaluation: Evaluation) -> str:
     for source in evaluation.sources:
         cells = [f"{evaluation.dropped_frames(method, source)}/{total}" for method in evaluation.methods]
         lines.append(f"| dropped frames | {source} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n\n" + _notes(evaluation) + "\n"
+    text = "\n".join(lines) + "\n\n" + _notes(evaluation) + "\n"
+    return text + ("\n" + speech_table(evaluation, per_file) if evaluation.speech_rows else "")
+
+
+def speech_table(evaluation: Evaluation, per_file: bool = False) -> str:
+    """The speech table: a row per method (``noisy input`` first), median and mean over files of SI-SDR (dB),
+    wideband PESQ and STOI of the ``speech`` source; with ``per_file``, a row per file and method after it."""
+    rows = evaluation.speech_rows
+    header = ["method"] + [f"{METRIC_LABELS[metric]} {stat}" for metric in SPEECH_METRICS
+                           for stat in ("median", "mean")]
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
+    for row in rows:
+        cells = [_format_db(figure(row, metric)) for metric in SPEECH_METRICS
+                 for figure in (evaluation.speech_median, evaluation.speech_mean)]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    files = len([track for track in evaluation.tracks if track.speech])
+    notes = [f"Speech scores of the {SPEECH_SOURCE} source against the clean speech over {files} files: SI-SDR in "
+             "dB, wideband PESQ (P.862.2 at 16 kHz), STOI; median and mean over the files where a score could be "
+             f"computed. {NOISY_INPUT} is the unprocessed mixture (the mixture and equal split reference methods are "
+             "scaled copies of it and are not repeated)."]
+    missing = evaluation.speech_notes()
+    if missing:
+        notes.append(f"Not computed (left out of median and mean): {'; '.join(missing)}.")
+    text = "\n".join(lines) + "\n\n" + " ".join(notes) + "\n"
+    if per_file:
+        lines = ["| file | method | " + " | ".join(METRIC_LABELS[metric] for metric in SPEECH_METRICS) + " |",
+                 "| --- | --- |" + " ---: |" * len(SPEECH_METRICS)]
+        for track in evaluation.tracks:
+            for row, score in track.speech.items():
+                lines.append(f"| {track.name} | {row} | "
+                             + " | ".join(_format_db(score.values[metric]) for metric in SPEECH_METRICS) + " |")
+        text += "\n" + "\n".join(lines) + "\n"
+    return text
 
 
 def _notes(evaluation: Evaluation) -> str:
@@ -86,7 +120,8 @@ def write_json(evaluation: Evaluation, out_dir: str | os.PathLike) -> list[Path]
         OutputError: ``out_dir`` cannot be created or written.
     """
     out_dir = check_out_dir(out_dir)
-    files = {out_dir / "summary.json": _dump(_summary(evaluation)), out_dir / "table.md": markdown_table(evaluation)}
+    files = {out_dir / "summary.json": _dump(_summary(evaluation)),
+             out_dir / "table.md": markdown_table(evaluation, per_file=True)}
     for method in evaluation.methods:
         for track in evaluation.tracks:
             files[out_dir / slug(method) / f"{track.name}.json"] = _dump(_track_record(evaluation, method, track))
@@ -119,6 +154,26 @@ def _remove_created(paths: list[Path]) -> None:
 
 
 def _summary(evaluation: Evaluation) -> dict[str, Any]:
+    summary = _bss_summary(evaluation)
+    if evaluation.speech_rows:
+        summary["speech"] = {
+            "source": SPEECH_SOURCE,
+            "metrics": {metric: METRIC_LABELS[metric] for metric in SPEECH_METRICS},
+            "aggregate": "median and mean over the files where a score could be computed",
+            "rows": {row: {metric: {"median": evaluation.speech_median(row, metric),
+                                    "mean": evaluation.speech_mean(row, metric),
+                                    "scored_files": sum(not math.isnan(value)
+                                                        for value in evaluation.speech_values(row, metric))}
+                           for metric in SPEECH_METRICS}
+                     for row in evaluation.speech_rows},
+            "files": {track.name: {row: score.values for row, score in track.speech.items()}
+                      for track in evaluation.tracks if track.speech},
+            "not_computed": evaluation.speech_notes(),
+        }
+    return summary
+
+
+def _bss_summary(evaluation: Evaluation) -> dict[str, Any]:
     return {
         "root": str(evaluation.location),
         "protocol": {"frame_seconds": FRAME_SECONDS, "hop_seconds": FRAME_SECONDS, "bss_eval": "v4 (museval)",
@@ -138,6 +193,14 @@ def _summary(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def _track_record(evaluation: Evaluation, method: str, track: TrackResult) -> dict[str, Any]:
+    record = _bss_track_record(evaluation, method, track)
+    if method in track.speech:
+        record["speech"] = {"scores": track.speech[method].values, "not_computed": list(track.speech[method].notes),
+                            "noisy_input": track.speech[NOISY_INPUT].values}
+    return record
+
+
+def _bss_track_record(evaluation: Evaluation, method: str, track: TrackResult) -> dict[str, Any]:
     scores = track.scores[method]
     return {
         "track": track.name, "method": method, "sample_rate": track.sample_rate, "channels": track.channels,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from sepzoo.evaluation.scoring import SourceScore
+from sepzoo.evaluation.speech import SpeechScore
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class TrackResult:
         channels: 1 or 2.
         frames: Number of 1 s frames the track was cut into.
         scores: Method -> source -> :class:`~sepzoo.evaluation.scoring.SourceScore`.
+        speech: Row (``"noisy input"``, then methods) -> SI-SDR, PESQ and STOI of the ``speech`` source
+            (:class:`~sepzoo.evaluation.speech.SpeechScore`); empty unless the track has a ``speech`` source.
     """
 
     name: str
@@ -28,6 +31,7 @@ class TrackResult:
     channels: int
     frames: int
     scores: dict[str, dict[str, SourceScore]]
+    speech: dict[str, SpeechScore] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,31 @@ class Evaluation:
     def stereo(self) -> bool:
         """Whether any track has two channels (ISR is only reported then)."""
         return any(track.channels > 1 for track in self.tracks)
+
+    @property
+    def speech_rows(self) -> tuple[str, ...]:
+        """Rows of the speech table (``"noisy input"``, then the methods scored with speech metrics); empty
+        unless the evaluated sources include ``speech``."""
+        rows: dict[str, None] = {}
+        for track in self.tracks:
+            rows.update(dict.fromkeys(track.speech))
+        return tuple(rows)
+
+    def speech_values(self, row: str, metric: str) -> list[float]:
+        """Per-file values of a speech metric (``si_sdr`` dB, ``pesq``, ``stoi``) for ``row``, NaN kept."""
+        return [track.speech[row].values[metric] for track in self.tracks if row in track.speech]
+
+    def speech_median(self, row: str, metric: str) -> float:
+        """Median over the files where ``metric`` could be computed (NaN if none)."""
+        values = [value for value in self.speech_values(row, metric) if not math.isnan(value)]
+        return float(np.median(values)) if values else math.nan
+
+    def speech_mean(self, row: str, metric: str) -> float:
+        """Mean over the files where ``metric`` could be computed (NaN if none)."""
+        values = [value for value in self.speech_values(row, metric) if not math.isnan(value)]
+        return float(np.mean(values)) if values else math.nan
+
+    def speech_notes(self) -> list[str]:
+        """``"<row> on <file>: <why a score is NaN>"`` for every speech score that could not be computed."""
+        return [f"{row} on {track.name}: {note}" for track in self.tracks for row, score in track.speech.items()
+                for note in score.notes]

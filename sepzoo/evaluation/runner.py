@@ -23,6 +23,7 @@ from sepzoo.errors import ConfigError, DataError
 from sepzoo.evaluation.references import REFERENCE_METHODS, reference_estimates
 from sepzoo.evaluation.results import Evaluation, TrackResult
 from sepzoo.evaluation.scoring import frame_count, score_track
+from sepzoo.evaluation.speech import SPEECH_REFERENCE_METHODS, SPEECH_SOURCE, score_speech_rows
 from sepzoo.evaluation.tracks import Track, open_test_set
 
 Separate = Callable[[np.ndarray, int], Mapping[str, np.ndarray]]
@@ -133,11 +134,21 @@ def _grouped(track: Track, stems: Mapping[str, Sequence[str]]) -> Track:
 
 
 def score_methods(track: Track, model_estimates: Mapping[str, Mapping[str, np.ndarray]]) -> TrackResult:
-    """Score the models' estimates and the reference methods on one track (runs in a worker)."""
+    """Score the models' estimates and the reference methods on one track (runs in a worker).
+
+    When the track has a ``speech`` source (a speech task), its estimates by the models and the oracle mask, and
+    the noisy input itself, are also scored with SI-SDR, PESQ and STOI (:mod:`~sepzoo.evaluation.speech`).
+    """
     estimates = {**model_estimates, **reference_estimates(track.mixture, track.stems)}
     scores = {method: score_track(track.stems, estimate, track.sample_rate) for method, estimate in estimates.items()}
+    speech = {}
+    if SPEECH_SOURCE in track.stems:
+        speech_estimates = {method: estimate[SPEECH_SOURCE] for method, estimate in estimates.items()
+                            if method in model_estimates or method in SPEECH_REFERENCE_METHODS}
+        speech = score_speech_rows(track.stems[SPEECH_SOURCE], track.mixture, speech_estimates, track.sample_rate)
     channels, samples = track.mixture.shape
-    return TrackResult(track.name, track.sample_rate, channels, frame_count(samples, track.sample_rate), scores)
+    return TrackResult(track.name, track.sample_rate, channels, frame_count(samples, track.sample_rate), scores,
+                       speech)
 
 
 def _separate(estimator: Estimator, track: Track) -> dict[str, np.ndarray]:
