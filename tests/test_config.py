@@ -72,10 +72,10 @@ def test_cross_key_rules(tmp_path):
 def test_data_kind_and_options_are_checked_by_the_source_registry():
     from sepzoo.data.sources import source_kinds
 
-    assert {"tones", "midi", "stem_tree", "cache"} <= set(source_kinds()) and "musdb" not in source_kinds()
+    assert {"tones", "midi", "stem_tree", "cache", "musdb"} <= set(source_kinds()) and "vorbis" not in source_kinds()
     with pytest.raises(ConfigError) as caught:
-        load_config(TINY, ["data.kind=musdb"])
-    assert "data.kind: 'musdb' is not allowed; expected one of tones, midi, stem_tree" in str(caught.value)
+        load_config(TINY, ["data.kind=vorbis"])
+    assert "data.kind: 'vorbis' is not allowed; expected one of tones, midi, stem_tree" in str(caught.value)
     with pytest.raises(ConfigError) as caught:
         load_config(TINY, ["data.kind=midi", "data.options={paths: [songs], reuse_factor: 0, pool: 3}"])
     lines = str(caught.value).splitlines()

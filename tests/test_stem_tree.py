@@ -107,8 +107,8 @@ def test_registry_kinds_and_options_errors(tmp_path):
     assert source_kinds()[:3] == ("tones", "midi", "stem_tree") and "cache" in source_kinds()
     common = dict(split="train", sources=("a", "b"), sample_rate=RATE, channels=1, example_samples=256, seed=0,
                   base_dir=tmp_path)
-    with pytest.raises(ConfigError, match="data.kind: 'musdb' is not a registered example source; use one of tones"):
-        make_source("musdb", **common)
+    with pytest.raises(ConfigError, match="data.kind: 'vorbis' is not a registered example source; use one of tones"):
+        make_source("vorbis", **common)
     with pytest.raises(ConfigError) as caught:
         make_source("tones", options={"low_hz": 80, "bands": 3}, **common)
     message = str(caught.value)

@@ -3,7 +3,8 @@ batch pipelines.
 
 - :mod:`sepzoo.data.sources`: ``data.kind`` -> source class (:func:`make_source`, :func:`register_source`);
 - :mod:`sepzoo.data.tones` (``tones``), :mod:`sepzoo.data.midi` (``midi``, the MIDI engine),
-  :mod:`sepzoo.data.stem_tree` (``stem_tree``, alias ``cache``): the kinds built in, each registering itself;
+  :mod:`sepzoo.data.stem_tree` (``stem_tree``, alias ``cache``), :mod:`sepzoo.data.speech_noise`
+  (``speech_noise``, noisy speech mixed on the fly): the kinds built in, each registering itself;
 - :mod:`sepzoo.data.augment`: training-only speed change, remixing and EQ of any source.
 
 NumPy-only at import; :mod:`sepzoo.data.pipeline` (Keras, TensorFlow) loads when its names are first used.
@@ -17,6 +18,8 @@ from sepzoo.data.midi import (ChunkPool, MidiChunkSource, StemRenderer, StemTask
                               get_task, list_midi_files, list_tasks, load_midi, register_task, render_corpus,
                               render_stems, split_of)
 from sepzoo.data.stem_tree import CachedChunkSource, StemTrees, StemTreeSource, open_stem_tree
+from sepzoo.data.musdb import MusdbSource
+from sepzoo.data.speech_noise import SpeechNoiseSource, render_speech_noise, speech_task_sources
 
 _PIPELINE = ("ExamplePyDataset", "iterate_batches", "make_tf_dataset")
 
@@ -38,6 +41,7 @@ __all__ = [
     "StemRenderer",
     "StemTask",
     "StemTreeSource",
+    "SpeechNoiseSource",
     "StemTrees",
     "ToneSource",
     "default_soundfont",
@@ -52,8 +56,10 @@ __all__ = [
     "register_source",
     "register_task",
     "render_corpus",
+    "render_speech_noise",
     "render_stems",
     "source_kinds",
+    "speech_task_sources",
     "split_of",
     *_PIPELINE,
 ]

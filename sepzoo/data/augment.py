@@ -1,4 +1,8 @@
-"""Training-only augmentation of an example source: per-stem speed change, cross-song remixing, per-stem EQ."""
+"""Training-only augmentation of an example source: per-stem speed change, cross-song remixing, per-stem EQ;
+per-stem channel swap and sign flip (:func:`random_channel_swap`, :func:`random_sign_flip`).
+
+Per-stem gains with the mixture re-summed are :func:`sepzoo.data.chunks.random_gains`.
+"""
 
 from __future__ import annotations
 
@@ -85,3 +89,35 @@ class AugmentedSource:
             return examples
         return (mix_within_full_scale(random_equalizer(stems, mixture.shape[1], rng, self.eq_db, self.sample_rate),
                                       mixture.shape[1]) for mixture, stems in examples)
+
+
+def random_channel_swap(example: Example, rng: np.random.Generator, probability: float) -> Example:
+    """Swap the left and right channels of each stem with ``probability``, drawn per stem; re-sum the mixture.
+
+    Args:
+        example: ``(mixture (samples, channels), stems (samples, n_sources * channels))``, source-major.
+        rng: draws the swaps.
+        probability: chance per stem, in [0, 1]. Mono examples come back unchanged (no draw is made).
+    """
+    mixture, stems = example
+    channels = mixture.shape[1]
+    if channels != 2:
+        return example
+    swap = rng.random(stems.shape[1] // channels) < probability
+    if not swap.any():
+        return example
+    by_source = stems.reshape(stems.shape[0], -1, channels).copy()
+    by_source[:, swap] = by_source[:, swap, ::-1]
+    return mix_within_full_scale(by_source.reshape(stems.shape), channels)
+
+
+def random_sign_flip(example: Example, rng: np.random.Generator, probability: float) -> Example:
+    """Negate each stem with ``probability``, drawn per stem; re-sum the mixture (scaled down together if it
+    would clip). The stems' spectra are unchanged; only how they add up in the mixture changes."""
+    mixture, stems = example
+    channels = mixture.shape[1]
+    flip = rng.random(stems.shape[1] // channels) < probability
+    if not flip.any():
+        return example
+    signs = np.repeat(np.where(flip, -1.0, 1.0).astype(np.float32), channels)
+    return mix_within_full_scale(stems * signs[None, :], channels)
