@@ -66,3 +66,56 @@ def test_musdb_builder_builds_from_a_generated_manual_dir(tmp_path, monkeypatch)
     stems = sum(first[name] for name in ("drums", "bass", "other", "vocals"))
     np.testing.assert_allclose(first["mixture"], stems, atol=1e-4)
     assert "MUSDB18" in builder.info.description and "Rafii" in builder.info.citation
+
+
+def write_speech_noise_manual_dir(manual: Path, rate: int = 8000) -> Path:
+    """``manual/speech/spk<k>/*.wav`` (tones, two files per speaker) with a ``speakers.csv`` putting four
+    speakers in train and two ``valid`` groups (so one lands in validation, one in test), and
+    ``manual/noise/rec<k>.wav`` (white noise) with a ``sources.csv`` doing the same for recordings."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    t = np.arange(rate) / rate
+    rows = {"speech": [], "noise": []}
+    for k, split in enumerate(("train", "train", "train", "train", "valid", "valid")):
+        for take in range(2):
+            path = manual / "speech" / f"spk{k}" / f"take{take}.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(path, 0.3 * np.sin(2 * np.pi * (150 + 40 * k + 10 * take) * t[: rate * (take + 1) // 2]), rate)
+            rows["speech"].append(f"speech/spk{k}/take{take}.wav,spk{k},spk{k},{split}")
+        path = manual / "noise" / f"rec{k}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, 0.1 * rng.standard_normal(rate), rate)
+        rows["noise"].append(f"noise/rec{k}.wav,rec{k},rec{k},{split}")
+    for folder, name in (("speech", "speakers.csv"), ("noise", "sources.csv")):
+        header = "file,speaker,split_group,suggested_split" if folder == "speech" else \
+            "file,recording,split_group,suggested_split"
+        (manual / folder / name).write_text("\n".join([header, *rows[folder]]) + "\n")
+    return manual
+
+
+def test_speech_noise_builder_builds_speaker_disjoint_splits(tmp_path, monkeypatch):
+    speech_noise = import_builder("speech_noise", monkeypatch)
+    manual = write_speech_noise_manual_dir(tmp_path / "manual")
+    config = speech_noise.SpeechNoiseConfig(name="tiny", sample_rate=8000, example_seconds=0.5, train_examples=6,
+                                            validation_examples=3, test_examples=3, snr_db=(0.0, 10.0))
+    builder = tfds.builder("speech_noise", config=config, data_dir=str(tmp_path / "tfds"))
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(manual)))
+    splits = builder.info.splits
+    assert [splits[s].num_examples for s in ("train", "validation", "test")] == [6, 3, 3]
+    speakers = {}
+    for split in ("train", "validation", "test"):
+        examples = list(tfds.as_numpy(builder.as_dataset(split=split)))
+        speakers[split] = {e["speech_file"].decode().split("/")[1] for e in examples}
+        for example in examples:
+            assert example["mixture"].shape == example["speech"].shape == (4000, 1)
+            np.testing.assert_array_equal(example["mixture"], example["speech"] + example["noise"])
+            measured = 10 * np.log10(np.sum(example["speech"] ** 2.0) / np.sum(example["noise"] ** 2.0))
+            assert 0.0 - 1e-3 <= example["snr_db"] <= 10.0 + 1e-3 and measured == pytest.approx(example["snr_db"],
+                                                                                              abs=1e-3)
+    assert speakers["train"] <= {"spk0", "spk1", "spk2", "spk3"}
+    assert len(speakers["validation"]) == len(speakers["test"]) == 1 and speakers["validation"] != speakers["test"]
+    assert speakers["validation"] | speakers["test"] == {"spk4", "spk5"}
+    mixture, speech = next(iter(tfds.as_numpy(builder.as_dataset(split="test", as_supervised=True))))
+    assert mixture.shape == speech.shape == (4000, 1)
+    assert "denoising" in builder.info.description and "Panayotov" in builder.info.citation

@@ -74,7 +74,9 @@ def evaluate(root: str | os.PathLike, estimators: Sequence[Estimator] = (), *, s
     Args:
         root: Split folder of a stem tree or of MUSDB18, or the folder above it with ``split``.
         estimators: Methods to score, all with the same sources; none scores the reference methods on the
-            sources the data has.
+            sources the data has. A source the tracks have no file for that is a known sum of stems they have
+            (``accompaniment`` = drums + bass + other on MUSDB18) is scored against that sum, built in memory
+            (:func:`~sepzoo.evaluation.tracks.open_test_set`).
         split: Sub-folder of ``root`` to evaluate, e.g. ``"test"``.
         stems: Score groups of the data's sources instead of the sources, e.g. ``{"rhythm": ["drums", "bass"],
             "harmony": ["keys", "other"]}``: each group's reference is the sum of its members' stems, the

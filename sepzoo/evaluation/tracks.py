@@ -6,6 +6,12 @@ A stem tree is ``ROOT/<track>/mixture.wav`` plus one ``ROOT/<track>/<source>.wav
 (``ROOT/<split>/<track>.stem.mp4``) is read through the ``musdb`` package. Either way ``ROOT`` may be the
 split folder itself, or the folder above it with ``split`` naming the split.
 
+A source asked for that the tracks have no file for, but that is a known sum of stems they do have
+(:data:`sepzoo.data.musdb.TARGET_PARTS`: ``accompaniment`` = drums + bass + other), is built in memory as that
+sum when a track is loaded, so a vocals / accompaniment model can be scored on MUSDB18; nothing is written into
+the test set. It is built for every track as soon as one track lacks its file, and only where the tracks hold no
+stems other than MUSDB18's (a ``keys.wav`` beside drums, bass and other would be left out of the sum).
+
 Every problem with the files (no tracks, a missing source file, stems whose rate, channel count or length
 differ from the mixture) is found by :func:`open_test_set`, from the file headers, before any track is
 separated, and raised as a one-line :class:`~sepzoo.errors.DataError`.
@@ -16,15 +22,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from sepzoo.data.musdb import STEMS, TARGET_PARTS
 from sepzoo.data.stem_tree import MIXTURE, RENDER_META, open_stem_tree, read_track, stem_names
 from sepzoo.errors import DataError
 from sepzoo.evaluation.extras import require
+
 
 @dataclass(frozen=True)
 class Track:
@@ -64,11 +72,14 @@ class EvaluationSet:
         location: The split folder.
         sources: Sources every track has (stem tree: sorted file names; MUSDB18: musdb's order).
         tracks: Tracks sorted by name.
+        composed: Sources built in memory as the sum of stems -> those stems (``{"accompaniment": ("drums",
+            "bass", "other")}`` on MUSDB18); empty when every source has its own file.
     """
 
     location: Path
     sources: tuple[str, ...]
     tracks: tuple[TrackFiles, ...]
+    composed: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def open_test_set(root: str | os.PathLike, split: str | None = None,
@@ -78,7 +89,8 @@ def open_test_set(root: str | os.PathLike, split: str | None = None,
     Args:
         root: A split folder of a stem tree or of MUSDB18, or the folder above it when ``split`` is given.
         split: Sub-folder of ``root`` to read, e.g. ``"test"``.
-        sources: Sources every track must have; None accepts those of the first track.
+        sources: Sources every track must have, as files or as sums of the stems they are made of (see the
+            module docstring); None accepts those of the first track.
 
     Raises:
         DataError: the folder is missing or holds no tracks, a track lacks a source file, or a stem's
@@ -110,9 +122,43 @@ def _open_stem_tree(folder: Path, track_folders: list[Path], sources: Sequence[s
     meta = _render_meta(folder)
     if sources is None:
         sources = _tree_sources(meta, track_folders)
-    tree = open_stem_tree(folder, sources, check_headers=True, one_rate=False)
-    tracks = tuple(TrackFiles(path.name, partial(_load_stem_tree_track, path)) for path in tree.tracks)
-    return EvaluationSet(folder, tree.sources, tracks)
+    sources = tuple(sources)
+    composed = composable_sources(sources, [set(stem_names(track)) for track in track_folders])
+    tree = open_stem_tree(folder, _files_to_read(sources, composed), check_headers=True, one_rate=False)
+    tracks = tuple(TrackFiles(path.name, partial(_load_stem_tree_track, path, composed)) for path in tree.tracks)
+    return EvaluationSet(folder, sources, tracks, composed)
+
+
+def composable_sources(sources: Sequence[str], stems_per_track: Sequence[set[str]]) -> dict[str, tuple[str, ...]]:
+    """The sources of ``sources`` to build as sums: those some track has no stem of, that are a sum of stems
+    (:data:`~sepzoo.data.musdb.TARGET_PARTS`) every track has, where no track has stems other than MUSDB18's
+    (:data:`~sepzoo.data.musdb.STEMS`) and ``sources``; source -> the stems it sums.
+
+    Args:
+        sources: Sources asked for.
+        stems_per_track: The stem names each track has.
+    """
+    if any(stems - set(STEMS) - set(sources) for stems in stems_per_track):
+        return {}
+    composed = {}
+    for source in sources:
+        parts = TARGET_PARTS.get(source, (source,))
+        if (parts != (source,) and any(source not in stems for stems in stems_per_track)
+                and all(set(parts) <= stems for stems in stems_per_track)):
+            composed[source] = parts
+    return composed
+
+
+def _files_to_read(sources: Sequence[str], composed: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The stems to decode for ``sources``: each source's own, or the stems of a composed one, once each."""
+    return tuple(dict.fromkeys(stem for source in sources for stem in composed.get(source, (source,))))
+
+
+def _compose(stems: dict[str, np.ndarray], sources: Sequence[str],
+             composed: dict[str, tuple[str, ...]]) -> dict[str, np.ndarray]:
+    """``sources``' stems, a composed one the float32 sum of its stems (``(channels, samples)`` each)."""
+    return {source: np.sum([stems[part] for part in composed[source]], axis=0, dtype=np.float32)
+            if source in composed else stems[source] for source in sources}
 
 
 def _render_meta(folder: Path) -> dict | None:
@@ -141,9 +187,9 @@ def _tree_sources(meta: dict | None, track_folders: list[Path]) -> list[str]:
     return names
 
 
-def _load_stem_tree_track(track_folder: Path, sources: Sequence[str]) -> Track:
-    mixture, stems, sample_rate = read_track(track_folder, sources)
-    return Track(track_folder.name, mixture, stems, sample_rate)
+def _load_stem_tree_track(track_folder: Path, composed: dict[str, tuple[str, ...]], sources: Sequence[str]) -> Track:
+    mixture, stems, sample_rate = read_track(track_folder, _files_to_read(sources, composed))
+    return Track(track_folder.name, mixture, _compose(stems, sources, composed), sample_rate)
 
 
 def _open_musdb(folder: Path, sources: Sequence[str] | None) -> EvaluationSet:
@@ -154,18 +200,20 @@ def _open_musdb(folder: Path, sources: Sequence[str] | None) -> EvaluationSet:
                         "of .stem.mp4 files")
     available = tuple(tracks[0].sources)
     sources = available if sources is None else tuple(sources)
+    composed = composable_sources(sources, [set(track.sources) for track in tracks])
     for track in tracks:
-        missing = [source for source in sources if source not in track.sources]
+        missing = [source for source in _files_to_read(sources, composed) if source not in track.sources]
         if missing:
             raise DataError(f"{folder / track.name}.stem.mp4: has no {', '.join(missing)} stem (it has "
                             f"{', '.join(track.sources)}); evaluate a model trained on MUSDB18's sources")
     ordered = sorted(tracks, key=lambda track: track.name)
-    return EvaluationSet(folder, sources, tuple(TrackFiles(track.name, partial(_load_musdb_track, track))
-                                                for track in ordered))
+    return EvaluationSet(folder, sources, tuple(TrackFiles(track.name, partial(_load_musdb_track, track, composed))
+                                                for track in ordered), composed)
 
 
-def _load_musdb_track(track, sources: Sequence[str]) -> Track:
+def _load_musdb_track(track, composed: dict[str, tuple[str, ...]], sources: Sequence[str]) -> Track:
     """Decode a ``musdb.MultiTrack``: all streams at once, stream 0 being the mixture."""
     streams = track.stems.astype(np.float32)  # (stream, samples, channels)
-    stems = {source: np.ascontiguousarray(streams[track.sources[source].stem_id].T) for source in sources}
-    return Track(track.name, np.ascontiguousarray(streams[0].T), stems, int(track.rate))
+    stems = {source: np.ascontiguousarray(streams[track.sources[source].stem_id].T)
+             for source in _files_to_read(sources, composed)}
+    return Track(track.name, np.ascontiguousarray(streams[0].T), _compose(stems, sources, composed), int(track.rate))
