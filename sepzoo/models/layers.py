@@ -646,3 +646,235 @@ class CenterCrop(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "frames": self.frames}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Spectrogram blocks: magnitude features, 2-D convs over (frames, bins), masking (docs/research.md, part A)
+#
+# These take channels-last time-frequency maps ``(B, frames, bins, C)``; their ``receptive_field_step`` works
+# along the frame axis (``rf`` and ``jump`` in frames), which is what a spectrogram model turns into samples.
+
+
+def _same_padding(kernel: int, stride: int) -> tuple[int, int]:
+    """``(before, after)`` zeros that give a valid conv "same" geometry on a length divisible by ``stride``:
+    ``kernel - stride`` zeros in all, the odd one after (TensorFlow's rule, written out so every backend agrees)."""
+    total = max(kernel - stride, 0)
+    return total // 2, total - total // 2
+
+
+def _pair(value) -> tuple[int, int]:
+    return (int(value), int(value)) if isinstance(value, (int, np.integer)) else (int(value[0]), int(value[1]))
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class CompressedMagnitude(layers.Layer):
+    """Power-law compressed STFT magnitude, channels last: ``(real, imag)`` -> ``(B, frames, bins, K)``.
+
+    Takes the pair ``(real, imag)``, each ``(B, K, frames, F)`` as :class:`STFT` with ``output="complex"`` gives
+    it, and returns ``(re² + im² + 1e-12) ** (exponent / 2)`` (``|X| ** exponent``; the ``1e-12`` keeps silence
+    finite) of the lowest ``bins`` bins (all ``F`` when None), with the audio channels last.
+
+    Args:
+        exponent: compression exponent; 0.3 (a common choice for speech) squeezes a 60 dB magnitude range into
+            18 dB, 1.0 keeps linear magnitudes.
+        bins: bins kept from the bottom, or None for all; e.g. ``fft_size // 2`` drops the Nyquist bin so the
+            axis halves evenly.
+    """
+
+    def __init__(self, exponent: float = 0.3, bins: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.exponent = float(exponent)
+        self.bins = None if bins is None else int(bins)
+
+    def call(self, inputs):
+        real, imag = inputs
+        if self.bins is not None:
+            real, imag = real[..., : self.bins], imag[..., : self.bins]
+        power = ops.square(real) + ops.square(imag) + 1e-12
+        return ops.transpose(ops.power(power, 0.5 * self.exponent), (0, 2, 3, 1))
+
+    def compute_output_shape(self, input_shapes):
+        batch, channels, frames, bins = tuple(input_shapes[0])
+        return (batch, frames, bins if self.bins is None else self.bins, channels)
+
+    def get_config(self):
+        return {**super().get_config(), "exponent": self.exponent, "bins": self.bins}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class TimeFrequencyConv(layers.Layer):
+    """2-D conv over a time-frequency map with "same" geometry, optionally causal along time.
+
+    ``(B, frames, bins, C_in) -> (B, frames / time_stride, bins / frequency_stride, filters)``; frames and bins
+    must be multiples of their strides. The zero padding is explicit (then a valid conv), so every backend pads
+    alike: along frequency, and along time unless causal, ``kernel - stride`` zeros split as TensorFlow's "same"
+    does (the odd one after, so output frame ``j`` of a stride-2, 3-tap conv sees input frames ``2j .. 2j + 2``).
+    With ``causal=True`` time is padded by ``kernel - 1`` zero frames before only: output frame ``t`` sees input
+    frames ``t - kernel + 1 .. t`` (the time stride must then be 1).
+
+    Args:
+        filters: output channels.
+        kernel_size: ``(frames, bins)`` taps, or one number for both.
+        strides: ``(time, frequency)`` strides, or one number for both.
+        causal: pad time on the past side only.
+        activation: Keras activation name (``"leaky_relu"``: slope 0.2), or None for linear.
+    """
+
+    def __init__(self, filters: int, kernel_size=3, strides=1, causal: bool = False,
+                 activation: str | None = "leaky_relu", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size)
+        self.strides = _pair(strides)
+        self.causal = bool(causal)
+        self.activation = activation
+        if self.causal and self.strides[0] != 1:
+            raise ValueError(f"a causal TimeFrequencyConv needs time stride 1, got strides {self.strides}")
+        time_pad = (self.kernel_size[0] - 1, 0) if self.causal else _same_padding(self.kernel_size[0], self.strides[0])
+        self.padding = (time_pad, _same_padding(self.kernel_size[1], self.strides[1]))
+        self.conv = layers.Conv2D(self.filters, self.kernel_size, strides=self.strides, padding="valid",
+                                  activation=activation, name="conv")
+
+    def build(self, input_shape):
+        batch, frames, bins, channels = input_shape
+        grow = [sum(pad) for pad in self.padding]
+        self.conv.build((batch, None if frames is None else frames + grow[0],
+                         None if bins is None else bins + grow[1], channels))
+        super().build(input_shape)
+
+    def call(self, x):
+        return self.conv(ops.pad(x, ((0, 0), *self.padding, (0, 0))))
+
+    def compute_output_shape(self, input_shape):
+        batch, frames, bins, _ = input_shape
+        return (batch, None if frames is None else frames // self.strides[0],
+                None if bins is None else bins // self.strides[1], self.filters)
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        return rf + (self.kernel_size[0] - 1) * jump, jump * self.strides[0]
+
+    def frame_span(self, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact frame dependencies: given, for every input frame, the first and last frame of some earlier map
+        it depends on (non-decreasing int arrays), the same for every output frame (zero padding adds none)."""
+        frames, (kernel, stride), before = len(first), (self.kernel_size[0], self.strides[0]), self.padding[0][0]
+        start = np.arange(frames // stride) * stride - before
+        return first[np.clip(start, 0, frames - 1)], last[np.clip(start + kernel - 1, 0, frames - 1)]
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides), "causal": self.causal, "activation": self.activation}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class TimeFrequencyConvTranspose(layers.Layer):
+    """Transposed 2-D conv over a time-frequency map, the upsampling mirror of :class:`TimeFrequencyConv`.
+
+    ``(B, frames, bins, C_in) -> (B, frames * time_stride, bins * frequency_stride, filters)``. A valid transposed
+    conv, cropped to that size: along frequency, and along time unless causal, by as many positions before as
+    :class:`TimeFrequencyConv`'s padding puts there (so with the same kernel and stride it is that conv's exact
+    transpose: input frame ``j`` of a stride-2, 3-tap one reaches output frames ``2j .. 2j + 2``). With
+    ``causal=True`` nothing is cropped before along time: output frame ``t`` gets input frames ``j`` with
+    ``j * time_stride <= t``, never a later one.
+
+    Args:
+        filters: output channels.
+        kernel_size: ``(frames, bins)`` taps, or one number for both; at least the stride on each axis.
+        strides: ``(time, frequency)`` upsampling factors, or one number for both.
+        causal: crop so that no output frame depends on a later input frame.
+        activation: Keras activation name, or None for linear.
+    """
+
+    def __init__(self, filters: int, kernel_size=3, strides=1, causal: bool = False,
+                 activation: str | None = "leaky_relu", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size)
+        self.strides = _pair(strides)
+        self.causal = bool(causal)
+        self.activation = activation
+        if any(k < s for k, s in zip(self.kernel_size, self.strides)):
+            raise ValueError(f"TimeFrequencyConvTranspose kernel {self.kernel_size} must be at least its strides "
+                             f"{self.strides}, or some output positions get no input")
+        self.crop_before = (0 if self.causal else _same_padding(self.kernel_size[0], self.strides[0])[0],
+                            _same_padding(self.kernel_size[1], self.strides[1])[0])
+        self.conv = layers.Conv2DTranspose(self.filters, self.kernel_size, strides=self.strides, padding="valid",
+                                           activation=activation, name="conv")
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+        super().build(input_shape)
+
+    def call(self, x):
+        frames, bins = x.shape[1] * self.strides[0], x.shape[2] * self.strides[1]
+        (t0, f0) = self.crop_before
+        return self.conv(x)[:, t0 : t0 + frames, f0 : f0 + bins]
+
+    def compute_output_shape(self, input_shape):
+        batch, frames, bins, _ = input_shape
+        return (batch, None if frames is None else frames * self.strides[0],
+                None if bins is None else bins * self.strides[1], self.filters)
+
+    def receptive_field_step(self, rf: int, jump: int) -> tuple[int, int]:
+        """An output frame gets up to ``ceil(kernel / stride)`` neighbouring input frames, ``jump`` apart."""
+        step = max(1, jump // self.strides[0])
+        return rf + (-(-self.kernel_size[0] // self.strides[0]) - 1) * jump, step
+
+    def frame_span(self, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact frame dependencies, as :meth:`TimeFrequencyConv.frame_span`: output frame ``t`` gets the input
+        frames ``j`` with ``j * stride <= t + crop <= j * stride + kernel - 1``."""
+        frames, (kernel, stride), crop = len(first), (self.kernel_size[0], self.strides[0]), self.crop_before[0]
+        position = np.arange(frames * stride) + crop
+        lowest, highest = -((kernel - 1 - position) // stride), position // stride
+        return first[np.clip(lowest, 0, frames - 1)], last[np.clip(highest, 0, frames - 1)]
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides), "causal": self.causal, "activation": self.activation}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class SpectrogramMasking(layers.Layer):
+    """Mask the mixture's complex STFT once per source (the mixture phase is kept): ``[real, imag, logits]`` ->
+    ``(real, imag)``.
+
+    ``real``, ``imag``: ``(B, K, frames, F)``, the mixture as :class:`STFT` with ``output="complex"`` gives it
+    (``K`` audio channels). ``logits``: ``(B, frames, bins, n_sources * K)`` channels last, source-major
+    (``s * K + c``), ``bins <= F``: bins above ``bins`` take the mask of the highest one (a model that drops the
+    Nyquist bin still masks it). Returns ``(real, imag)``, each ``(B, n_sources * K, frames, F)`` source-major,
+    which :class:`InverseSTFT` turns into ``(B, T, n_sources * K)`` waveforms.
+
+    Args:
+        n_sources: number of sources.
+        activation: ``"softmax"``: across sources, so in every bin, frame and channel the masks add up to 1 and
+            the sources add up to the mixture (exactly, up to the STFT round trip); ``"sigmoid"``: each mask in
+            (0, 1) on its own.
+    """
+
+    ACTIVATIONS = ("softmax", "sigmoid")
+
+    def __init__(self, n_sources: int, activation: str = "softmax", **kwargs):
+        super().__init__(**kwargs)
+        if activation not in self.ACTIVATIONS:
+            raise ValueError(f"mask activation {activation!r} is not one of {', '.join(self.ACTIVATIONS)}")
+        self.n_sources = int(n_sources)
+        self.activation = activation
+
+    def call(self, inputs):
+        real, imag, logits = inputs
+        channels, frames, all_bins = real.shape[1], real.shape[2], real.shape[3]
+        bins = logits.shape[2]
+        logits = ops.reshape(logits, (-1, frames, bins, self.n_sources, channels))
+        masks = ops.softmax(logits, axis=3) if self.activation == "softmax" else ops.sigmoid(logits)
+        if bins < all_bins:
+            masks = ops.concatenate([masks, ops.repeat(masks[:, :, -1:], all_bins - bins, axis=2)], axis=2)
+        masks = ops.reshape(ops.transpose(masks, (0, 3, 4, 1, 2)), (-1, self.n_sources * channels, frames, all_bins))
+        tiles = (1, self.n_sources, 1, 1)
+        return ops.tile(real, tiles) * masks, ops.tile(imag, tiles) * masks
+
+    def compute_output_shape(self, input_shapes):
+        batch, channels, frames, bins = tuple(input_shapes[0])
+        shape = (batch, self.n_sources * channels, frames, bins)
+        return shape, shape
+
+    def get_config(self):
+        return {**super().get_config(), "n_sources": self.n_sources, "activation": self.activation}
