@@ -33,6 +33,6 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     fi
     echo "setup: installing sepzoo and its dependencies into $VENV" >&2
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".[tf-cpu,jax,midi,musdb,codec,speech,tfds,dev]"
+    "$VENV/bin/python" -m pip install -q -e ".[tf-cpu,jax,midi,musdb,codec,speech,tfds,lite,export,dev]"
     echo "$WANT" > "$STAMP"
 fi

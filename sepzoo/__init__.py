@@ -4,6 +4,7 @@
 import sepzoo
 model = sepzoo.load("lightweight_aspp")                # shipped weights, 22.05 kHz, 4 stems
 stems = sepzoo.separate("song.wav", model=model)        # {"drums": (channels, samples), ...}
+streamer = sepzoo.stream("lightweight_aspp", sample_rate=44100)  # push blocks, get stems a fixed latency later
 ```
 
 Importing sepzoo registers every zoo model, layer and loss class with Keras, so a ``.keras`` file saved from
@@ -37,9 +38,10 @@ else:
 
 
 def __getattr__(name):
-    # The Separator pulls in audio I/O and resampling; import it only when asked for.
-    if name in ("separate", "Separator"):
-        from sepzoo import separator  # here: the Separator imports Keras, which takes seconds
+    # The Separator pulls in audio I/O and resampling; import it only when asked for. It imports no Keras
+    # itself (exported engines run without it); loading a zoo model by name does.
+    if name in ("separate", "Separator", "stream", "StreamingSeparator"):
+        from sepzoo import separator
 
         return getattr(separator, name)
     raise AttributeError(f"module 'sepzoo' has no attribute {name!r}")
@@ -48,11 +50,13 @@ def __getattr__(name):
 __all__ = [
     "Separator",
     "SepzooError",
+    "StreamingSeparator",
     "list_models",
     "load",
     "load_preset",
     "publish",
     "save_preset",
     "separate",
+    "stream",
     "__version__",
 ]

@@ -606,10 +606,13 @@ def test_separate_signalled_in_process_cleans_up(signum, status, line, tmp_path,
 
     monkeypatch.setattr(tiny_model, "predict_on_batch", predict_then_signal)
     handler = signal.getsignal(signal.SIGTERM)
+    # Whatever SIGINT handler the process had (here: ignored, as under some launchers), Ctrl-C interrupts.
+    interrupt_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
     capfd.readouterr()
     assert run_cli(["separate", "-m", "tiny", "-o", tmp_path / "out", tmp_path / "in" / "song.wav"]) == status
     assert capfd.readouterr().err.splitlines() == [line]
     assert len(calls) == 2 and tree_of(tmp_path) == before
+    assert signal.signal(signal.SIGINT, interrupt_handler) is signal.SIG_IGN  # put back too
     assert signal.getsignal(signal.SIGTERM) is handler  # the CLI put the previous handler back
 
 

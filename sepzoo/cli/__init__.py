@@ -33,6 +33,7 @@ VERBS = {
     "evaluate": ("sepzoo.cli.evaluate", "score models on a stem tree the SiSEC 2018 way"),
     "train": ("sepzoo.cli.train", "train a zoo model from a YAML config"),
     "publish": ("sepzoo.cli.publish", "turn a finished training run into a zoo version"),
+    "export": ("sepzoo.cli.export", "export a model as LiteRT, ONNX or SavedModel for runtimes without Keras"),
 }
 
 
@@ -82,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)  # --help and usage errors exit here, before any framework loads
     try:
-        with _sigterm_raises():
-            _quiet_frameworks()
+        with _signals_raise():
+            if getattr(args, "engine", None) not in ("onnx", "litert"):  # these engines run without TensorFlow
+                _quiet_frameworks()
             status = int(args._run(args) or 0)
             sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at interpreter exit
             return status
@@ -102,9 +104,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @contextlib.contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """Turn the first SIGTERM into :class:`Terminated` for the ``with`` body (main thread only); a second
-    SIGTERM during the clean-up kills the process at once. The previous handler is restored afterwards."""
+def _signals_raise() -> Iterator[None]:
+    """Turn the first SIGTERM into :class:`Terminated` and SIGINT into KeyboardInterrupt for the ``with`` body
+    (main thread only); a second SIGTERM during the clean-up kills the process at once. The previous handlers
+    are restored afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -114,10 +117,13 @@ def _sigterm_raises() -> Iterator[None]:
         raise Terminated
 
     previous = signal.signal(signal.SIGTERM, terminate)
+    # Ctrl-C raises KeyboardInterrupt even where the embedding process had set another SIGINT handler.
+    previous_interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_interrupt)
 
 
 def _discard_stdout() -> None:

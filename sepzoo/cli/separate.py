@@ -5,6 +5,11 @@ Every input is checked completely (header and samples) and the output folder is 
 is written, so a bad file in the list fails the command with nothing half-done. Stems are renamed into
 place only when complete; an error or interruption (Ctrl-C, SIGTERM) removes the temporaries and the
 folders this run created and left empty, and temporaries a killed run left are removed by the next one.
+
+``--engine onnx|litert|saved_model -m EXPORT`` runs a folder written by ``sepzoo export`` (or the model file in
+it) through the same Separator; onnx and litert need only ``pip install 'sepzoo[lite]'``, no TensorFlow or
+Keras. ``--stream`` pushes each file through a StreamingSeparator in blocks of 4096 frames, as a live input
+would arrive (same stems, written at the input's rate).
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from sepzoo.errors import ConfigError, OutputError
+
+ENGINES = ("keras", "onnx", "litert", "saved_model")
+STREAM_BLOCK = 4096
+"""Frames per block pushed with ``--stream``."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,21 +52,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write sums of sources instead, e.g. rhythm=drums+bass harmony=keys+other")
     parser.add_argument("--weights", default="pretrained", metavar="pretrained|none|PATH",
                         help="shipped weights (default), none for random initialisation, or a preset handle")
+    parser.add_argument("--engine", choices=ENGINES, default="keras",
+                        help="keras: the zoo model (default); onnx, litert, saved_model: run the export folder "
+                             "(or model file) given with -m, written by `sepzoo export`")
+    parser.add_argument("--stream", action="store_true",
+                        help=f"process each file block by block ({STREAM_BLOCK} frames) through a "
+                             "StreamingSeparator, as live input would arrive")
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `sepzoo --help` imports this module (see sepzoo.cli).
     from sepzoo.audio_io import check_output_rate, remove_empty_folders, validate_audio
-    from sepzoo.separator import Separator, parse_stem_groups, two_stems
-    from sepzoo.zoo import load
+    from sepzoo.separator import Separator, StreamingSeparator, parse_stem_groups, two_stems
 
     if args.sample_rate is not None:
         check_output_rate(args.sample_rate)
+    if args.stream and args.sample_rate is not None:
+        raise ConfigError("--stream with --sample-rate: streamed stems come at the input's rate; drop one")
     if args.segment is not None and args.segment <= 0:
         raise ConfigError(f"--segment {args.segment}: must be a positive number of seconds")
     infos = [validate_audio(path) for path in args.inputs]
     _refuse_clashing_names(args.inputs)
-    model = load(args.model, weights=None if args.weights == "none" else args.weights)
+    model = _load_model(args)
     segment = None if args.segment is None else max(1, round(args.segment * model.sample_rate))
     interactive = sys.stderr.isatty()
     stems = two_stems(model.sources, args.two_stems) if args.two_stems else parse_stem_groups(args.stems)
@@ -65,13 +81,32 @@ def run(args: argparse.Namespace) -> int:
     created = _prepare_output(args.output)
     try:
         for info in tqdm(infos, unit="file", disable=not interactive or len(infos) == 1, file=sys.stderr):
-            written = separator.separate_file(info.path, args.output, format=args.format,
-                                              sample_rate=args.sample_rate, plot=args.plot)
+            if args.stream:
+                streamer = StreamingSeparator(model, info.sample_rate, channels=info.channels, overlap=args.overlap,
+                                              stems=stems, segment_samples=segment)
+                written = streamer.separate_file(info.path, args.output, format=args.format,
+                                                 block_samples=STREAM_BLOCK, plot=args.plot)
+            else:
+                written = separator.separate_file(info.path, args.output, format=args.format,
+                                                  sample_rate=args.sample_rate, plot=args.plot)
             print(f"{info.path} -> {next(iter(written.values())).parent}/ ({', '.join(written)})")
     except BaseException:
         remove_empty_folders(created)
         raise
     return 0
+
+
+def _load_model(args: argparse.Namespace):
+    """The zoo model (``--engine keras``) or the exported model's engine; only the first imports Keras."""
+    if args.engine == "keras":
+        from sepzoo.zoo import load
+
+        return load(args.model, weights=None if args.weights == "none" else args.weights)
+    from sepzoo.engines import open_engine
+
+    if args.weights != "pretrained":
+        raise ConfigError(f"--weights with --engine {args.engine}: an export carries its weights; drop --weights")
+    return open_engine(args.model, args.engine)
 
 
 def _refuse_clashing_names(paths: list[Path]) -> None:
