@@ -713,6 +713,23 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fo
     return path
 
 
+def make_output_dirs(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return those created, outermost first, for
+    :func:`remove_empty_folders` to take back if the command fails.
+
+    Raises:
+        OutputError: the folder cannot be created (a file in the way, no permission); nothing is left behind.
+    """
+    missing = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        remove_empty_folders(missing)
+        raise OutputError(f"{folder}: cannot create the output folder ({error.strerror or error}); "
+                          "pick a writable output folder (-o)") from None
+    return missing
+
+
 def remove_empty_folders(folders: list[Path]) -> None:
     """Remove those of ``folders`` (outermost first) that exist and are empty, innermost first (what a failed
     command created and did not fill)."""

@@ -24,8 +24,10 @@ from sepzoo.audio_io import (
     check_audio_array,
     check_output_rate,
     iter_blocks,
+    make_output_dirs,
     output_extension,
     read_audio,
+    remove_empty_folders,
 )
 from sepzoo.dsp import (
     OverlapAdd,
@@ -36,7 +38,7 @@ from sepzoo.dsp import (
     windows_needed,
 )
 from sepzoo.engines import Engine
-from sepzoo.errors import ConfigError, OutputError
+from sepzoo.errors import ConfigError
 from sepzoo.zoo import load
 
 if TYPE_CHECKING:  # the Keras model classes; not imported at run time, so exported engines run without Keras
@@ -476,7 +478,7 @@ def _write_stems(stems: Iterator[np.ndarray], sources: Sequence[str], in_path: P
     """
     extension = output_extension(format)
     track_dir = Path(out_dir) / in_path.stem
-    created = _make_dirs(track_dir)
+    created = make_output_dirs(track_dir)
     writers: list[AudioWriter] = []
     try:
         for source in sources:
@@ -492,8 +494,7 @@ def _write_stems(stems: Iterator[np.ndarray], sources: Sequence[str], in_path: P
     except BaseException:
         for writer in writers:
             writer.discard()
-        for folder in reversed(created):
-            _remove_if_empty(folder)
+        remove_empty_folders(created)
         raise
 
 
@@ -557,26 +558,8 @@ def _fixed_input_length(model: SeparationModel | Engine) -> bool:
     return bool(fixed) if fixed is not None else model.inputs[0].shape[1] is not None
 
 
-def _make_dirs(folder: Path) -> list[Path]:
-    """Create ``folder`` and missing parents; return those created, outermost first. Raises OutputError."""
-    missing = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        for path in reversed(missing):
-            _remove_if_empty(path)
-        raise OutputError(
-            f"{folder}: cannot create output folder ({error.strerror or error}); choose a writable output folder"
-        ) from None
-    return missing
 
 
-def _remove_if_empty(folder: Path) -> None:
-    """Remove ``folder`` if it exists and is empty; keep it otherwise."""
-    try:
-        folder.rmdir()
-    except OSError:
-        pass
 
 
 def separate(source: str | os.PathLike | np.ndarray, model: str | SeparationModel = "lightweight_aspp",

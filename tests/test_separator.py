@@ -221,7 +221,7 @@ def test_failed_separation_leaves_nothing_and_keeps_old_outputs(gain_model, writ
 def test_output_folder_that_is_a_file_is_an_output_error(gain_model, audio_files, tmp_path):
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("x")
-    with pytest.raises(OutputError, match="cannot create output folder"):
+    with pytest.raises(OutputError, match="cannot create the output folder"):
         Separator(gain_model).separate_file(audio_files["mono_8k"], blocker)
 
 

@@ -42,11 +42,12 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from sepzoo.audio_io import AudioWriter, atomic_output, check_output_rate, read_audio, remove_empty_folders
+from sepzoo.audio_io import (AudioWriter, atomic_output, check_output_rate, make_output_dirs, read_audio,
+                             remove_empty_folders)
 from sepzoo.data.sources import (TEST, TRAIN, VALIDATION, RegisteredSource, SourceRequest, path_list,
                                  portable_path, register_source)
 from sepzoo.dsp import resample
-from sepzoo.errors import ConfigError, DataError, OutputError
+from sepzoo.errors import ConfigError, DataError
 
 SPEECH_TASKS: dict[str, tuple[str, str]] = {"speech_denoise": ("speech", "noise")}
 """Speech task name -> its two sources (the clean speech, the noise), in model output order."""
@@ -476,14 +477,14 @@ def render_speech_noise(speech: Sequence[str | Path], noise: Sequence[str | Path
                                example_samples=int(round(seconds * sample_rate)), channels=channels, seed=seed,
                                snr_db=snr_db, level_db=level_db, include_narrowband=include_narrowband, task=task)
     split_dir = Path(out_dir) / split
-    created = _make_dirs(split_dir)
+    created = make_output_dirs(split_dir)
     written: list[Path] = []
     records = []
     try:
         for index in tqdm(range(examples), desc=f"render {split}", unit="example", disable=not progress):
             drawn = source.draw(index)
             name = f"{index:04d}"
-            created += _make_dirs(split_dir / name)
+            created += make_output_dirs(split_dir / name)
             writers = []
             try:
                 for stem, audio in (("mixture", drawn.mixture), *zip(source.sources, (drawn.speech, drawn.noise))):
@@ -511,13 +512,3 @@ def render_speech_noise(speech: Sequence[str | Path], noise: Sequence[str | Path
         raise
     return split_dir
 
-
-def _make_dirs(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; return those created, outermost first. Raises OutputError."""
-    missing = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        remove_empty_folders(missing)
-        raise OutputError(f"{folder}: cannot create the output folder ({error.strerror}); pick a writable -o") from None
-    return missing

@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sepzoo.audio_io import AudioWriter, atomic_output, remove_empty_folders
+from sepzoo.audio_io import AudioWriter, atomic_output, make_output_dirs, remove_empty_folders
 from sepzoo.data.midi.render import get_renderer, group_instruments, load_midi
 from sepzoo.data.midi.soundfonts import find_soundfont
 from sepzoo.data.midi.splits import files_in_split, list_midi_files
 from sepzoo.data.midi.stem_tasks import StemTask, get_task
 from sepzoo.data.midi.timbre import vary_programs
-from sepzoo.errors import DataError, OutputError
+from sepzoo.errors import DataError
 
 log = logging.getLogger("sepzoo.data")
 
@@ -109,7 +109,7 @@ def render_corpus(
                         f"point at a folder of MIDI files{' or pass --split all' if every_file else ''}")
     renderer = get_renderer(soundfont, sample_rate, channels, drum_soundfont)  # a bad soundfont fails here
     split_dir = Path(out_dir) / (split or "all")
-    created = _make_dirs(split_dir)
+    created = make_output_dirs(split_dir)
     try:
         counts, unreadable = _render_songs(paths, midi_root, split_dir, renderer, task, sample_rate,
                                            excerpt_seconds, max_songs, timbre_seed, progress)
@@ -172,7 +172,7 @@ def _render_songs(paths: list[Path], midi_root: Path, split_dir: Path, renderer,
 def _write_song(folder: Path, sources: tuple[str, ...], stems: np.ndarray, sample_rate: int) -> None:
     """Write float32 ``stems (n_sources, channels, samples)`` and their sum as ``folder/{mixture,<source>}.wav``,
     renaming them into place together once all are complete."""
-    created = _make_dirs(folder)
+    created = make_output_dirs(folder)
     writers: list[AudioWriter] = []
     try:
         for name, audio in (("mixture", stems.sum(axis=0)), *zip(sources, stems)):
@@ -186,13 +186,3 @@ def _write_song(folder: Path, sources: tuple[str, ...], stems: np.ndarray, sampl
         remove_empty_folders(created)
         raise
 
-
-def _make_dirs(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; return those created, outermost first. Raises OutputError."""
-    missing = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        remove_empty_folders(missing)
-        raise OutputError(f"{folder}: cannot create the output folder ({error.strerror}); pick a writable -o") from None
-    return missing
