@@ -1,7 +1,7 @@
 """sepzoo's speech denoiser beside the denoisers users pick today, on the same test split, in one run.
 
     python benchmarks/speech_peers.py                               # speech_denoise vs RNNoise and DeepFilterNet3
-    python benchmarks/speech_peers.py --models speech_denoise spectrogram_unet_causal --examples 20
+    python benchmarks/speech_peers.py --tree renders/speech_test/test     # the split the model card scores
 
 1. Renders the ``speech_denoise`` test split (speakers and noise recordings no training run saw) from
    ``../shared/data`` with ``sepzoo render`` unless ``--tree`` names one: ``--examples`` mixtures of
@@ -84,7 +84,8 @@ def run_sepzoo(name: str, tree: Path, out: Path) -> dict:
     from sepzoo.audio_io import read_audio, write_audio
     from sepzoo.separator import Separator
 
-    model = sepzoo.load(name)
+    published = sepzoo.zoo.has_weights(name)
+    model = sepzoo.load(name, weights="pretrained" if published else None)
     separator = Separator(model)
     info = model.describe()
     separator.separate(np.zeros((1, model.sample_rate), np.float32), model.sample_rate)  # warm-up (graph tracing)
@@ -96,7 +97,8 @@ def run_sepzoo(name: str, tree: Path, out: Path) -> dict:
         seconds_processing += time.perf_counter() - start
         seconds_audio += audio.shape[1] / rate
         write_audio(out / mixture.parent.name / "speech.wav", stems["speech"], rate)
-    return {"peer": f"sepzoo {name} ({info['params']:,} params)", "latency_s": info["algorithmic_latency_seconds"],
+    label = f"sepzoo {name} ({info['params']:,} params{'' if published else ', random weights: speed only'})"
+    return {"peer": label, "latency_s": info["algorithmic_latency_seconds"],
             "seconds_processing": seconds_processing, "seconds_audio": seconds_audio}
 
 
@@ -130,7 +132,8 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["speech_denoise"], help="sepzoo zoo models to run")
+    parser.add_argument("--models", nargs="+", default=["speech_denoise", "spectrogram_unet_causal"],
+                        help="sepzoo zoo models to run (one without published weights runs random: speed only)")
     parser.add_argument("--tree", type=Path, help="a rendered speech_denoise test split (default: render one)")
     parser.add_argument("--examples", type=int, default=40, help="test mixtures to render (default 40)")
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each mixture, s (default 4)")
