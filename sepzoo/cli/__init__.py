@@ -29,7 +29,7 @@ VERBS = {
     "info": ("sepzoo.cli.info", "show one model's card"),
     "separate": ("sepzoo.cli.separate", "separate audio files into stems"),
     "demo": ("sepzoo.cli.demo", "render a demo song, separate it, score and plot it"),
-    "render": ("sepzoo.cli.render", "render a MIDI folder into a MUSDB-style stem tree"),
+    "render": ("sepzoo.cli.render", "render a MIDI folder, or speech + noise folders, into a stem tree"),
     "evaluate": ("sepzoo.cli.evaluate", "score models on a stem tree the SiSEC 2018 way"),
     "train": ("sepzoo.cli.train", "train a zoo model from a YAML config"),
     "publish": ("sepzoo.cli.publish", "turn a finished training run into a zoo version"),
