@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from sepzoo.errors import AudioFileError, ConfigError, OutputError
+from sepzoo.errors import AudioFileError, ConfigError, OutputError, first_line
 
 MIN_SAMPLE_RATE = 4000
 """Lowest accepted sample rate, in Hz."""
@@ -149,10 +149,6 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     return info
 
 
-def _first_line(error: Exception) -> str:
-    """An exception's message cut to its first line (or its type name if empty), for one-line errors."""
-    return (str(error).splitlines() or [type(error).__name__])[0]
-
 
 @contextlib.contextmanager
 def c_stderr_captured() -> Iterator[list[str]]:
@@ -189,7 +185,7 @@ def summarise_c_messages(lines: list[str]) -> str | None:
 
 def _open_failure(error: Exception, notes: list[str]) -> str:
     """Why libsndfile could not open a file that exists: the decoder's own note, else libsndfile's message."""
-    reason = summarise_c_messages(notes) or _first_line(error)
+    reason = summarise_c_messages(notes) or first_line(error)
     reason = re.sub(r"^Error opening '.*?': ", "", reason)
     if reason.startswith("File does not exist or is not a regular file"):  # libsndfile's guess for bad MPEG data
         reason = "format not recognised or the data is damaged"
@@ -260,7 +256,8 @@ def _open_for_reading(path: Path, format: str) -> Iterator[sf.SoundFile | _Ffmpe
         yield file
 
 
-def _read_next(file: sf.SoundFile | _FfmpegReader, path: Path, format: str, block_samples: int, frames_read: int) -> np.ndarray:
+def _read_next(file: sf.SoundFile | _FfmpegReader, path: Path, format: str, block_samples: int,
+               frames_read: int) -> np.ndarray:
     """The next float32 ``(n, channels)`` block (n = 0 at the end); decoder failures become AudioFileError."""
     notes: list[str] = []
     try:
@@ -287,7 +284,7 @@ def _sniffed_format(path: Path) -> str | None:
 
 def _decoding_error(path: Path, frames_read: int, error: Exception, notes: list[str]) -> AudioFileError:
     """The one-line error for a decoder failure, with the decoder's own note when it printed one."""
-    reason = summarise_c_messages(notes) or _first_line(error)
+    reason = summarise_c_messages(notes) or first_line(error)
     return AudioFileError(
         f"{path}: decoding failed after {frames_read} frames ({reason}); the file is corrupt or truncated, "
         "re-export or re-download it"

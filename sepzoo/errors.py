@@ -44,3 +44,10 @@ class DataError(SepzooError):
 
 class PresetNotFoundError(HubError, ModelNotFoundError):
     """A preset handle points at nothing (HTTP 404 or a missing file)."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first non-empty line of an exception's message, or its type name when it has none: how a
+    third-party failure goes into a one-line sepzoo error."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

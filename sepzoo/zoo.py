@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sepzoo import hub
-from sepzoo.errors import ConfigError, ModelNotFoundError, OutputError
+from sepzoo.errors import ConfigError, ModelNotFoundError, OutputError, first_line
 from sepzoo.model_card import render_model_card
 
 CONFIG_FILE = "config.json"
@@ -133,9 +133,8 @@ def _checked_index(path: Path) -> dict[str, Any]:
     try:
         index = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        why = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ModelNotFoundError(f"{path}: not a readable zoo index ({why}); re-publish the entry or remove "
-                                 "its folder from the hub") from None
+        raise ModelNotFoundError(f"{path}: not a readable zoo index ({first_line(error)}); re-publish the entry "
+                                 "or remove its folder from the hub") from None
     missing = [key for key in _INDEX_FIELDS if not isinstance(index, dict) or key not in index]
     if missing or not isinstance(index["versions"], dict):
         what = f"missing {', '.join(missing)}" if missing else "versions is not a mapping"
@@ -173,7 +172,7 @@ def presets() -> dict[str, PresetSpec]:
             try:
                 published = {version: WeightsVersion(**info) for version, info in index["versions"].items()}
             except TypeError as error:
-                raise ModelNotFoundError(f"{index_path}: not a zoo index (a version entry: {_reason(error)}); "
+                raise ModelNotFoundError(f"{index_path}: not a zoo index (a version entry: {first_line(error)}); "
                                          "re-publish the entry or remove its folder from the hub") from None
             versions = {**base.versions, **published}
             entries[name] = PresetSpec(name=name, class_name=base.class_name, description=base.description,
@@ -365,7 +364,7 @@ def load_preset(directory: str | os.PathLike, *, load_weights: bool = True):
         config = json.loads((directory / CONFIG_FILE).read_text())
         class_name, kwargs = config["class_name"], config["config"]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
-        raise ModelNotFoundError(f"{directory / CONFIG_FILE}: not a preset config ({_reason(error)}); "
+        raise ModelNotFoundError(f"{directory / CONFIG_FILE}: not a preset config ({first_line(error)}); "
                                  "re-publish or re-download the preset") from None
     model = build_model(class_name, kwargs)
     if load_weights:
@@ -373,16 +372,11 @@ def load_preset(directory: str | os.PathLike, *, load_weights: bool = True):
             model.load_weights(directory / WEIGHTS_FILE)
         except Exception as error:  # h5py / Keras raise OSError, ValueError, KeyError... for a damaged file
             raise ModelNotFoundError(
-                f"{directory / WEIGHTS_FILE}: the weights do not load into {class_name} ({_reason(error)}); "
+                f"{directory / WEIGHTS_FILE}: the weights do not load into {class_name} ({first_line(error)}); "
                 "the file is damaged or belongs to another model, re-download or re-publish the preset"
             ) from None
     return model
 
-
-def _reason(error: BaseException) -> str:
-    """An exception's first message line, or its type name when it has none (for one-line errors)."""
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 # ---------------------------------------------------------------------------------------------------------
