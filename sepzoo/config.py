@@ -30,7 +30,7 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from sepzoo.data.sources import check_options, option_names, source_kinds
-from sepzoo.errors import ConfigError
+from sepzoo.errors import ConfigError, SepzooError
 
 STRATEGIES = ("default", "mirrored", "multiworker", "jax_data_parallel")
 OPTIMISERS = ("adam",)
@@ -289,14 +289,14 @@ def _cross_checks(config: TrainConfig) -> list[str]:
 
 def _loss_checks(config: TrainConfig) -> list[str]:
     """``loss.name`` and ``loss.kwargs`` against the loss registry, then the loss built as training will."""
-    from sepzoo import losses  # imports Keras, so only when a config is checked
+    from sepzoo import losses, zoo  # import Keras, so only when a config is checked
 
     problems = losses.loss_problems(config.loss.name, config.loss.kwargs)
     if problems:
         return [f"loss.{key}: {problem}" for key, problem in problems]
     try:
-        losses.build_loss(config.loss.name, config.loss.kwargs, config.data.channels)
-    except ConfigError as error:
+        losses.build_loss(config.loss.name, config.loss.kwargs, config.data.channels, load_model=zoo.load)
+    except SepzooError as error:  # a bad value, or a model named in the loss that cannot be loaded
         return [f"loss.kwargs: {error}"]
     return []
 

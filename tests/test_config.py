@@ -91,7 +91,7 @@ def test_loss_section_is_checked_against_the_loss_registry():
     with pytest.raises(ConfigError) as caught:
         load_config(TINY, ["loss.name=l3"])
     assert str(caught.value) == (f"{TINY}: loss.name: unknown loss 'l3'; "
-                                 "known losses: difference+mae, mae, mse, multires_stft, snr, spectral, spectral+mae")
+                                 "known losses: codec, difference+mae, mae, mse, multires_stft, snr, spectral, spectral+mae, spectral_l1")
     with pytest.raises(ConfigError) as caught:
         load_config(TINY, ["loss.name=snr", "loss.kwargs.snr_max=20", "loss.kwargs.snr_floor_db=low"])
     lines = str(caught.value).splitlines()
@@ -161,7 +161,7 @@ def test_cli_train_rejects_bad_config_with_one_line_per_error(tmp_path):
     with pytest.raises(ConfigError) as caught:
         train_verb.run(args)
     assert str(caught.value) == (f"{TINY}: loss.name: unknown loss 'l4'; "
-                                 "known losses: difference+mae, mae, mse, multires_stft, snr, spectral, spectral+mae")
+                                 "known losses: codec, difference+mae, mae, mse, multires_stft, snr, spectral, spectral+mae, spectral_l1")
     with pytest.raises(ConfigError, match="no CONFIG given"):
         train_verb.run(parser.parse_args([]))
     with pytest.raises(ConfigError, match="keeps its own config.yaml"):

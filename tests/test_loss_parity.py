@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import pytest
 
+import sepzoo
 from sepzoo.losses import build_loss, list_losses
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,6 +34,9 @@ CASES = [
     ("difference+mae", "difference+mae", {}, 2),
     ("difference+mae-mono-capped", "difference+mae", {"difference_weight": 2.0, "margin_scale": 0.5}, 1),
     ("multires_stft", "multires_stft", {}, 2),
+    ("spectral_l1", "spectral_l1", {}, 2),
+    ("codec", "codec", {}, 2),
+    ("codec-features-l1", "codec", {"feature_weights": [0.5, 0.25], "l1_weight": 0.1}, 1),
     ("multires_stft-small", "multires_stft", {"fft_sizes": [64, 128], "hop_sizes": [16, 48],
                                               "spectral_convergence_weight": 0.5, "log_magnitude_weight": 2.0}, 1),
 ]
@@ -41,6 +45,7 @@ _JAX_SCRIPT = """
 import json, sys
 import numpy as np
 import keras
+import sepzoo
 from sepzoo.losses import build_loss
 assert keras.backend.backend() == "jax", keras.backend.backend()
 folder = sys.argv[1]
@@ -48,7 +53,7 @@ inputs = np.load(folder + "/inputs.npz")
 y_true, y_pred = keras.ops.convert_to_tensor(inputs["y_true"]), keras.ops.convert_to_tensor(inputs["y_pred"])
 values = {}
 for case, name, kwargs, channels in json.load(open(folder + "/cases.json")):
-    loss = build_loss(name, kwargs, channels)
+    loss = build_loss(name, kwargs, channels, load_model=sepzoo.load)
     values[case] = keras.ops.convert_to_numpy(loss.call(y_true, y_pred)).astype(float).tolist()
 json.dump(values, open(folder + "/jax.json", "w"))
 """
@@ -84,7 +89,7 @@ def test_every_loss_matches_between_tensorflow_and_jax(tmp_path):
     tensors = keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred)
     mismatches = []
     for case, name, kwargs, channels in CASES:
-        tf_value = keras.ops.convert_to_numpy(build_loss(name, kwargs, channels).call(*tensors)).astype(float)
+        tf_value = keras.ops.convert_to_numpy(build_loss(name, kwargs, channels, load_model=sepzoo.load).call(*tensors)).astype(float)
         jax_value = np.asarray(jax_values[case])
         assert tf_value.shape == jax_value.shape == (2,), case
         assert np.all(np.isfinite(tf_value)), case

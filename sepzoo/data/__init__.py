@@ -20,6 +20,7 @@ from sepzoo.data.midi import (ChunkPool, MidiChunkSource, StemRenderer, StemTask
 from sepzoo.data.stem_tree import CachedChunkSource, StemTrees, StemTreeSource, open_stem_tree
 from sepzoo.data.musdb import MusdbSource
 from sepzoo.data.speech_noise import SpeechNoiseSource, render_speech_noise, speech_task_sources
+from sepzoo.data.codec_pairs import CodecPairSource
 
 _PIPELINE = ("ExamplePyDataset", "iterate_batches", "make_tf_dataset")
 

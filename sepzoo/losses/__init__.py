@@ -14,6 +14,12 @@ averages over the batch).
   of linear STFT magnitudes (docs/research.md, part C), and :class:`SpectralMAE`, MAE plus a weighted spectral term.
 - ``multires_stft`` (:mod:`~sepzoo.losses.spectral`): :class:`MultiResolutionSTFTLoss`, spectral convergence plus
   log-magnitude L1, averaged over several STFT resolutions (Parallel WaveGAN / Demucs style).
+- ``spectral_l1`` (:mod:`~sepzoo.losses.spectral`): :class:`SpectralL1`, mean absolute difference of linear STFT
+  magnitudes, the L1 baseline of the codec-loss comparison (docs/research.md, part A).
+- ``codec`` (:mod:`~sepzoo.losses.codec`): :class:`CodecApproximationLoss`, the L1 of estimate and target after a
+  frozen MP3 emulator (:mod:`sepzoo.models.codec_emulator`), optionally of its feature maps and mixed with
+  ``spectral_l1`` (docs/research.md, part A). Its ``emulator`` is a zoo name that :func:`build_loss` loads with
+  the ``load_model`` function its caller passes (the trainer passes ``sepzoo.zoo.load``).
 - ``difference+mae`` (:mod:`~sepzoo.losses.difference`): :class:`DifferenceMAE`, the difference loss of docs/research.md,
   part C. With ``a_ij`` the mean ``|ŷ_i - y_j|``, it is ``mean_i a_ii - weight * mean_{i != j} min(a_ij, m_ij)``:
   each estimate is pulled to its own source and pushed away from the others, up to a margin ``m_ij`` set by the
@@ -24,16 +30,18 @@ Registry (:mod:`~sepzoo.losses.registry`): each family module decorates its clas
 :func:`loss_options` describe what exists, and :func:`build_loss` (what the trainer calls) passes the data's
 channel count to every loss whose constructor takes ``channels``. Unknown names and keywords raise
 :class:`sepzoo.errors.ConfigError`. New families go in their own files and register themselves the same way,
-then get imported below: codec-approximation losses (``codec.py``) are next.
+then get imported below.
 
 This package never imports :mod:`sepzoo.config` or :mod:`sepzoo.training`; the config imports it to validate
 its ``loss`` section.
 """
 
-from sepzoo.losses.registry import build_loss, get_loss, list_losses, loss_options, loss_problems, register_loss
+from sepzoo.losses.registry import (build_loss, get_loss, list_losses, loss_options, loss_problems, model_options,
+                                    register_loss)
 from sepzoo.losses.waveform import ThresholdedSNR, WaveformMAE, WaveformMSE, split_sources  # registers mse, mae, snr
-from sepzoo.losses.spectral import (  # registers spectral, spectral+mae, multires_stft
+from sepzoo.losses.spectral import (  # registers spectral, spectral_l1, spectral+mae, multires_stft
     MultiResolutionSTFTLoss,
+    SpectralL1,
     SpectralLoss,
     SpectralMAE,
     log_magnitude_distance,
@@ -41,10 +49,13 @@ from sepzoo.losses.spectral import (  # registers spectral, spectral+mae, multir
     stft_magnitude,
 )
 from sepzoo.losses.difference import DifferenceMAE, difference_margins, pairwise_abs_error  # registers difference+mae
+from sepzoo.losses.codec import CodecApproximationLoss  # registers codec
 
 __all__ = [
+    "CodecApproximationLoss",
     "DifferenceMAE",
     "MultiResolutionSTFTLoss",
+    "SpectralL1",
     "SpectralLoss",
     "SpectralMAE",
     "ThresholdedSNR",
@@ -57,6 +68,7 @@ __all__ = [
     "log_magnitude_distance",
     "loss_options",
     "loss_problems",
+    "model_options",
     "pairwise_abs_error",
     "register_loss",
     "spectral_convergence",

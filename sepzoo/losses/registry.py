@@ -1,9 +1,12 @@
 """The loss registry: names a config's ``loss.name`` can take, and how their keyword arguments are checked.
 
 A loss family module registers each class under its config name with :func:`register_loss`. Everything else
-(config validation, the trainer) asks the registry; nothing here knows a particular loss. The one rule it
-applies by itself: a class whose constructor takes ``channels`` gets the data's channel count from
-:func:`build_loss`, so ``channels`` is not a keyword a config may set.
+(config validation, the trainer) asks the registry; nothing here knows a particular loss. Two rules it applies
+by itself, both in :func:`build_loss`: a class whose constructor takes ``channels`` gets the data's channel
+count, so ``channels`` is not a keyword a config may set; and a keyword the class lists in its
+``MODEL_OPTIONS`` (e.g. the codec loss's ``emulator``) may be given as a zoo name, which ``build_loss``
+turns into a model with the ``load_model`` function its caller passes (the trainer passes ``sepzoo.zoo.load``:
+this package sits beside the zoo and does not import it).
 
 This module must not import :mod:`sepzoo.config` (the config imports the losses, not the other way round).
 """
@@ -134,11 +137,19 @@ def get_loss(name: str, **kwargs: Any):
         raise ConfigError(f"loss {name!r}: {error}") from None
 
 
-def build_loss(name: str, kwargs: Mapping[str, Any] | None, channels: int):
+def model_options(name: str) -> tuple[str, ...]:
+    """The keywords of loss ``name`` whose value may be a zoo model name (the class's ``MODEL_OPTIONS``)."""
+    return tuple(getattr(_class(name), "MODEL_OPTIONS", ()))
+
+
+def build_loss(name: str, kwargs: Mapping[str, Any] | None, channels: int,
+               load_model: Callable[[str], Any] | None = None):
     """The loss a config's ``loss`` section names, for sources of ``channels`` audio channels.
 
     ``kwargs`` are the section's keyword arguments; a class that takes ``channels`` gets ``channels`` here, and
-    ``kwargs`` may not set it. Raises :class:`ConfigError` as :func:`get_loss` does.
+    ``kwargs`` may not set it. A string given for one of the class's :func:`model_options` is a zoo name (or
+    preset handle) that ``load_model`` turns into a model; without ``load_model`` it stays a string, which the
+    class refuses. Raises :class:`ConfigError` as :func:`get_loss` does.
     """
     kwargs = dict(kwargs or {})
     if CHANNELS in loss_options(name):
@@ -146,4 +157,10 @@ def build_loss(name: str, kwargs: Mapping[str, Any] | None, channels: int):
             raise ConfigError(f"loss {name!r} gets channels from the data section; write it as data.channels "
                               "instead of a loss argument")
         kwargs[CHANNELS] = channels
+    if load_model is not None:
+        for key in model_options(name):
+            if isinstance(kwargs.get(key), str):
+                handle = kwargs[key]
+                kwargs[key] = load_model(handle)
+                kwargs[key].zoo_handle = handle  # so the loss's get_config can name it
     return get_loss(name, **kwargs)

@@ -1,5 +1,5 @@
-"""Losses on STFT magnitudes: :class:`SpectralLoss` (``spectral``), :class:`SpectralMAE` (``spectral+mae``) and
-:class:`MultiResolutionSTFTLoss` (``multires_stft``).
+"""Losses on STFT magnitudes: :class:`SpectralLoss` (``spectral``), :class:`SpectralL1` (``spectral_l1``),
+:class:`SpectralMAE` (``spectral+mae``) and :class:`MultiResolutionSTFTLoss` (``multires_stft``).
 
 All take their magnitudes from :class:`sepzoo.models.layers.STFT` (periodic Hann window, no centring), the
 one STFT implementation of sepzoo; :func:`stft_magnitude` is the same transform as a plain function.
@@ -47,6 +47,35 @@ class SpectralLoss(keras.losses.Loss):
     def call(self, y_true, y_pred):
         difference = self._stft(y_pred) - self._stft(y_true)
         return ops.mean(ops.square(difference), axis=(1, 2, 3))
+
+    def get_config(self):
+        return {**super().get_config(), "fft_size": self.fft_size, "hop_size": self.hop_size}
+
+
+@register_loss("spectral_l1")
+@keras.saving.register_keras_serializable(package="sepzoo")
+class SpectralL1(keras.losses.Loss):
+    """Mean absolute difference between linear STFT magnitudes of estimate and target, per example.
+
+    The L1 on magnitude spectrograms that mixture -> source spectrogram U-Nets are usually trained with
+    (docs/research.md, part A: the baseline the codec-approximation loss is measured against).
+
+    Args:
+        fft_size: STFT frame and FFT length, samples.
+        hop_size: STFT hop, samples; at most ``fft_size`` (else :class:`ConfigError`).
+    """
+
+    def __init__(self, fft_size: int = 512, hop_size: int = 128, name: str = "spectral_l1", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not 1 <= hop_size <= fft_size:
+            raise ConfigError(f"hop_size {hop_size} must be between 1 and fft_size {fft_size} samples; "
+                              "use a hop no longer than the frame")
+        self.fft_size = fft_size
+        self.hop_size = hop_size
+        self._stft = STFT(fft_size, hop_size, output="magnitude", dtype=self.dtype)
+
+    def call(self, y_true, y_pred):
+        return ops.mean(ops.abs(self._stft(y_pred) - self._stft(y_true)), axis=(1, 2, 3))
 
     def get_config(self):
         return {**super().get_config(), "fft_size": self.fft_size, "hop_size": self.hop_size}

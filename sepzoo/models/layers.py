@@ -878,3 +878,72 @@ class SpectrogramMasking(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "n_sources": self.n_sources, "activation": self.activation}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Magnitude-to-magnitude spectrogram blocks (codec emulation: sepzoo.models.codec_emulator)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class PowerLaw(layers.Layer):
+    """Element-wise ``|x| ** exponent``, smoothed at 0: ``(x² + 1e-12) ** (exponent / 2)``; any shape.
+
+    Compresses magnitudes (``exponent < 1``) or undoes that (``1 / exponent``) with a finite gradient everywhere
+    (the ``1e-12`` keeps ``x ** 0.3`` differentiable at silence). The output is always positive.
+
+    Args:
+        exponent: the power, > 0.
+    """
+
+    def __init__(self, exponent: float, **kwargs):
+        super().__init__(**kwargs)
+        if not float(exponent) > 0:
+            raise ValueError(f"PowerLaw exponent must be > 0, got {exponent}")
+        self.exponent = float(exponent)
+
+    def call(self, x):
+        return ops.power(ops.square(x) + 1e-12, 0.5 * self.exponent)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "exponent": self.exponent}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class FrequencyCoordinate(layers.Layer):
+    """Append the bin's frequency as one more channel: ``(B, frames, bins, C) -> (B, frames, bins, C + 1)``.
+
+    The extra channel is ``bin / bins`` (0 at DC, rising linearly to just under 1 at the top bin): CoordConv
+    (Liu et al. 2018) along frequency. Convolutions are shift-invariant along frequency, so without it a
+    network can tell bins apart only near the edges of the spectrum, where its zero padding reaches.
+    """
+
+    def call(self, x):
+        bins = x.shape[2]
+        coordinate = ops.reshape(ops.cast(ops.arange(bins), x.dtype) / bins, (1, 1, bins, 1))
+        return ops.concatenate([x, coordinate * ops.ones_like(x[..., :1])], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:3], None if input_shape[3] is None else input_shape[3] + 1)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class ReplaceMagnitude(layers.Layer):
+    """Give a complex STFT new magnitudes, keeping its phase: ``[real, imag, magnitude]`` -> ``(real, imag)``.
+
+    ``real``, ``imag``: ``(B, K, frames, F)`` as :class:`STFT` with ``output="complex"`` gives them; ``magnitude``:
+    ``(B, frames, F, K)`` channels last (the layout :class:`CompressedMagnitude` and the 2-D convs use), linear.
+    Returns ``magnitude * (real, imag) / |X|`` with ``|X| = sqrt(re² + im² + 1e-12)`` (a silent bin keeps phase
+    0, so it stays silent), in the STFT's layout, ready for :class:`InverseSTFT`.
+    """
+
+    def call(self, inputs):
+        real, imag, magnitude = inputs
+        scale = ops.transpose(magnitude, (0, 3, 1, 2)) / ops.sqrt(ops.square(real) + ops.square(imag) + 1e-12)
+        return real * scale, imag * scale
+
+    def compute_output_shape(self, input_shapes):
+        shape = tuple(input_shapes[0])
+        return shape, shape

@@ -39,6 +39,7 @@ from sepzoo.training.schedule import ScheduleCallback, out_of_time, phase_end_ep
 from sepzoo.training.strategy import Distribution, make_distribution
 from sepzoo.zoo import WEIGHTS_FILE, fetch_weights, save_preset
 from sepzoo.zoo import build_model as build_zoo_model
+from sepzoo.zoo import load as load_zoo_model
 
 RUN_CONFIG = "config.yaml"
 
@@ -91,7 +92,8 @@ def make_optimizer(spec: OptimiserSpec) -> keras.optimizers.Optimizer:
 
 def _compile(model: keras.Model, config: TrainConfig) -> None:
     optimizer = make_optimizer(config.optimiser)
-    model.compile(optimizer=optimizer, loss=build_loss(config.loss.name, config.loss.kwargs, config.data.channels))
+    model.compile(optimizer=optimizer, loss=build_loss(config.loss.name, config.loss.kwargs, config.data.channels,
+                                                       load_model=load_zoo_model))
     optimizer.build(model.trainable_variables)
 
 
