@@ -35,6 +35,18 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return np.ascontiguousarray(soxr.resample(audio.T, from_rate, to_rate, quality=QUALITY).T)
 
 
+def match_channels(audio: np.ndarray, channels: int) -> np.ndarray:
+    """``(c, samples)`` audio as ``(channels, samples)``: all channels averaged for mono, a mono signal repeated,
+    the first ``channels`` of more; unchanged when ``c == channels``."""
+    if audio.shape[0] == channels:
+        return audio
+    if channels == 1:
+        return audio.mean(axis=0, keepdims=True)
+    if audio.shape[0] == 1:
+        return np.repeat(audio, channels, axis=0)
+    return audio[:channels]
+
+
 class StreamResampler:
     """Resample a stream of float32 ``(channels, n)`` blocks from ``from_rate`` to ``to_rate`` Hz.
 

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from sepzoo.audio_io import read_audio
-from sepzoo.dsp import resample
+from sepzoo.dsp import match_channels, resample
 from sepzoo.engines import INFO_FILE, MODEL_FILES, export_info, open_engine
 from sepzoo.errors import ConfigError, DataError, OutputError
 
@@ -222,8 +222,7 @@ def _calibration_windows(model, folder: str | os.PathLike, count: int) -> np.nda
     for path in files:
         audio, rate = read_audio(path)
         audio = resample(audio, rate, model.sample_rate)
-        if audio.shape[0] != channels:
-            audio = audio.mean(axis=0, keepdims=True) if channels == 1 else np.repeat(audio[:1], channels, axis=0)
+        audio = match_channels(audio, channels)
         if audio.shape[1] < context:
             audio = np.pad(audio, ((0, 0), (0, context - audio.shape[1])))
         starts = np.linspace(0, audio.shape[1] - context, per_file).round().astype(int)

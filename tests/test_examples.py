@@ -45,3 +45,22 @@ def test_seed_b_ablation_quick(tmp_path):
     equal_steps = [r for title, runs in summary["rows"].items() if title.startswith("Same steps") for r in runs]
     assert {r["steps"] for r in equal_steps} == {summary["equal_steps"]}
     assert (tmp_path / "seed_b" / "sdr_vs_params.png").stat().st_size > 10_000
+
+
+def test_codec_loss_sweep_quick(tmp_path):
+    """The sweep's whole path (P1, P2 x {L1, codec loss} on synthetic speech, the shipped spectrogram emulator in
+    the loss, speech scores beside the noisy input, magnitude L1, table, metric and spectrogram figures)."""
+    out = tmp_path / "sweep"
+    result = subprocess.run([sys.executable, str(REPO / "examples" / "codec_loss_sweep.py"), "--quick", "--out",
+                             str(out)], capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-3000:])
+    table = (out / "table.md").read_text()
+    assert len([line for line in table.splitlines() if line.startswith("| P1 |") or line.startswith("| P2 |")]) == 6
+    assert "| noisy input |" in table
+    summary = json.loads((out / "summary.json").read_text())
+    assert sorted(row["run"] for row in summary["rows"]) == ["p1_codec", "p1_l1", "p2_codec", "p2_l1"]
+    assert len({row["steps"] for row in summary["rows"]}) == 1
+    config = (out / "p1_codec" / "config.yaml").read_text()
+    assert "name: codec" in config and "codec_emulator_spectrogram" in config
+    for figure in ("metrics.png", "spectrograms.png"):
+        assert (out / figure).stat().st_size > 10_000

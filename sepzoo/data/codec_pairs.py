@@ -48,7 +48,7 @@ from sepzoo.data.sources import (TEST, TRAIN, VALIDATION, RegisteredSource, Sour
                                  portable_path, register_source)
 from sepzoo.data.speech_noise import (DEFAULT_LEVEL_DB, PEAK, WIDEBAND_HZ, AudioFile, _check_range, _is_narrowband,
                                       assign_splits)
-from sepzoo.dsp import resample
+from sepzoo.dsp import match_channels, resample
 from sepzoo.errors import ConfigError, DataError
 
 SOURCES = ("coded",)
@@ -113,9 +113,7 @@ def _mp3_encode_decode(audio: np.ndarray, sample_rate: int, bitrate_kbps: int) -
     data = bytes(encoder.encode(pcm.tobytes())) + bytes(encoder.flush())
     decoded, decoded_rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     decoded = decoded.T
-    if decoded.shape[0] != channels:  # a decoder that returns another channel count
-        decoded = (decoded.mean(axis=0, keepdims=True) if channels == 1
-                   else np.repeat(decoded.mean(axis=0, keepdims=True), channels, axis=0))
+    decoded = match_channels(decoded, channels)  # a decoder may return another channel count
     return resample(decoded, int(decoded_rate), int(sample_rate))
 
 
@@ -444,11 +442,7 @@ class CodecPairSource(RegisteredSource):
             self._cache.move_to_end(path)
             return self._cache[path]
         audio, rate = read_audio(path)
-        if self.channels == 1 and audio.shape[0] > 1:
-            audio = audio.mean(axis=0, keepdims=True)
-        elif self.channels == 2 and audio.shape[0] == 1:
-            audio = np.concatenate([audio, audio])
-        audio = resample(audio[:self.channels], rate, self.sample_rate)
+        audio = resample(match_channels(audio, self.channels), rate, self.sample_rate)
         self._cache[path] = (audio, _rms(audio))
         self._cached_bytes += audio.nbytes
         while self._cached_bytes > _CACHE_BYTES and len(self._cache) > 1:

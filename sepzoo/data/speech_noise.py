@@ -46,7 +46,7 @@ from sepzoo.audio_io import (AudioWriter, atomic_output, check_output_rate, make
                              remove_empty_folders)
 from sepzoo.data.sources import (TEST, TRAIN, VALIDATION, RegisteredSource, SourceRequest, path_list,
                                  portable_path, register_source)
-from sepzoo.dsp import resample
+from sepzoo.dsp import match_channels, resample
 from sepzoo.errors import ConfigError, DataError
 
 SPEECH_TASKS: dict[str, tuple[str, str]] = {"speech_denoise": ("speech", "noise")}
@@ -386,11 +386,7 @@ class SpeechNoiseSource(RegisteredSource):
             self._cache.move_to_end(path)
             return self._cache[path]
         audio, rate = read_audio(path)
-        if self.channels == 1 and audio.shape[0] > 1:
-            audio = audio.mean(axis=0, keepdims=True)
-        elif self.channels == 2 and audio.shape[0] == 1:
-            audio = np.concatenate([audio, audio])
-        audio = resample(audio, rate, self.sample_rate)
+        audio = resample(match_channels(audio, self.channels), rate, self.sample_rate)
         self._cache[path] = audio
         self._cached_bytes += audio.nbytes
         while self._cached_bytes > _CACHE_BYTES and len(self._cache) > 1:

@@ -54,7 +54,7 @@ class SpectralLoss(keras.losses.Loss):
 
 @register_loss("spectral_l1")
 @keras.saving.register_keras_serializable(package="sepzoo")
-class SpectralL1(keras.losses.Loss):
+class SpectralL1(SpectralLoss):
     """Mean absolute difference between linear STFT magnitudes of estimate and target, per example.
 
     The L1 on magnitude spectrograms that mixture -> source spectrogram U-Nets are usually trained with
@@ -66,19 +66,10 @@ class SpectralL1(keras.losses.Loss):
     """
 
     def __init__(self, fft_size: int = 512, hop_size: int = 128, name: str = "spectral_l1", **kwargs):
-        super().__init__(name=name, **kwargs)
-        if not 1 <= hop_size <= fft_size:
-            raise ConfigError(f"hop_size {hop_size} must be between 1 and fft_size {fft_size} samples; "
-                              "use a hop no longer than the frame")
-        self.fft_size = fft_size
-        self.hop_size = hop_size
-        self._stft = STFT(fft_size, hop_size, output="magnitude", dtype=self.dtype)
+        super().__init__(fft_size, hop_size, name=name, **kwargs)
 
     def call(self, y_true, y_pred):
         return ops.mean(ops.abs(self._stft(y_pred) - self._stft(y_true)), axis=(1, 2, 3))
-
-    def get_config(self):
-        return {**super().get_config(), "fft_size": self.fft_size, "hop_size": self.hop_size}
 
 
 @register_loss("spectral+mae")

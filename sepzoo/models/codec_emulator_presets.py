@@ -27,8 +27,9 @@ SPECTROGRAM_PRESETS = {
 WAVEFORM_PRESETS = {
     "codec_emulator_waveform": {
         "description": f"Waveform codec emulator (1-D U-Net, 5 levels, 8 filters more per level, 15-tap kernels, "
-        f"107 k params, residual output), {CODEC}; architecture only",
-        "config": {**WINDOW, "base_filters": 8, "depth": 5, "kernel_size": 15, "fft_size": 512, "hop_size": 128},
+        f"127-tap linear FIR path, 107 k params, residual output), {CODEC}; architecture only",
+        "config": {**WINDOW, "base_filters": 8, "depth": 5, "kernel_size": 15, "linear_taps": 127, "fft_size": 512,
+                   "hop_size": 128},
     },
 }
 PRESETS = {**SPECTROGRAM_PRESETS, **WAVEFORM_PRESETS}
