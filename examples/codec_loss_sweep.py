@@ -3,7 +3,8 @@ over plain L1, and does the gain vanish with capacity? P1-P5 (SpectrogramUNet, 4
 magnitude spectrograms (`spectral_l1`), codec loss (`codec`: L1 after the frozen codec_emulator_spectrogram)}, all
 trained for speech denoising on the same data stream, steps and batch (zoo_configs/codec_loss_sweep.yaml), then
 scored on the test split (speakers and noise no run heard) with SI-SDR, wideband PESQ and STOI beside the noisy
-input, plus each model's magnitude-spectrogram L1 to the clean speech (the metric the baseline optimises).
+input (`sepzoo.evaluation.speech`, the scores `sepzoo evaluate` reports), plus each model's magnitude-spectrogram L1
+to the clean speech (the metric the baseline optimises).
 
     python examples/codec_loss_sweep.py              # full: 10 trainings (<= 20 min each), test split, tables
     python examples/codec_loss_sweep.py --quick      # P1, P2 for a few steps on synthetic speech (what CI runs)
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from comparison_tools import REPO, SEPZOO, evaluate, train_all
+from comparison_tools import REPO, SEPZOO, train_all
 
 CONFIG = "zoo_configs/codec_loss_sweep.yaml"
 SIZES = {"p1": 4, "p2": 8, "p3": 16, "p4": 32, "p5": 64}
@@ -40,6 +41,7 @@ NOISE = ["esc10", "blanket", "blanket_extra", "speech_commands_background", "lib
 QUICK = ["schedule.steps_per_epoch=3", "schedule.max_epochs=1", "batch_size=2", "checkpoint_every=3",
          "data.validation_examples=4", "data.shuffle_buffer=0"]
 FFT_SIZE, HOP_SIZE = 512, 128
+NOISY = "noisy input"
 
 
 def run_name(size: str, loss: str) -> str:
@@ -86,27 +88,56 @@ def magnitude(waveform: np.ndarray) -> np.ndarray:
     return magnitude_spectrogram(np.asarray(waveform, np.float32), FFT_SIZE, HOP_SIZE)
 
 
-def separate_tests(preset: Path, test: Path) -> dict[str, np.ndarray]:
-    """Each test example's estimated speech (mono, 16 kHz) by the preset, by track name."""
+def score_files(test: Path, estimate_of) -> dict[str, dict[str, float]]:
+    """Per test example: SI-SDR (dB), wideband PESQ and STOI of ``estimate_of(mixture, rate)`` against the clean
+    speech (:func:`sepzoo.evaluation.speech.score_speech`, what `sepzoo evaluate` reports; NaN where a score
+    cannot be computed) and its magnitude L1, mean |S(estimate) - S(speech)| (the quantity `spectral_l1` trains on)."""
+    from sepzoo.audio_io import read_audio
+    from sepzoo.evaluation.speech import score_speech
+
+    files = {}
+    for track in sorted(p for p in test.iterdir() if p.is_dir()):
+        mixture, rate = read_audio(track / "mixture.wav")
+        speech = read_audio(track / "speech.wav")[0]
+        estimate = estimate_of(mixture, rate)
+        files[track.name] = {**score_speech(speech, estimate, rate).values,
+                             "l1": float(np.mean(np.abs(magnitude(estimate[0]) - magnitude(speech[0]))))}
+    return files
+
+
+def run_scores(out: Path, name: str, test: Path) -> dict[str, dict[str, float]]:
+    """:func:`score_files` of run ``name``'s preset (or of the noisy input for ``NOISY``), cached in OUT/eval."""
+    cache = out / "eval" / f"{name}.json"
+    if not cache.is_file():
+        if name == NOISY:
+            files = score_files(test, lambda mixture, rate: mixture)
+        else:
+            from sepzoo.separator import Separator
+            from sepzoo.zoo import load_preset
+
+            separator = Separator(load_preset(out / name / "preset"), progress=False)
+            files = score_files(test, lambda mixture, rate: separator.separate(mixture, rate)["speech"])
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(files, indent=1) + "\n")
+    return json.loads(cache.read_text())
+
+
+def aggregate(files: dict[str, dict[str, float]]) -> dict:
+    """Mean and median over files (NaN scores left out) per speech metric, and the mean magnitude L1."""
+    values = {metric: np.array([file[metric] for file in files.values()], float) for metric in METRICS}
+    return {**{metric: {"mean": float(np.nanmean(values[metric])), "median": float(np.nanmedian(values[metric])),
+                        "scored_files": int(np.sum(~np.isnan(values[metric])))} for metric in ("si_sdr", "pesq", "stoi")},
+            "l1": float(np.nanmean(values["l1"]))}
+
+
+def separate_one(run: Path, track: Path) -> np.ndarray:
+    """The speech estimate (mono, 16 kHz) of one test example by the run's preset."""
     from sepzoo.audio_io import read_audio
     from sepzoo.separator import Separator
     from sepzoo.zoo import load_preset
 
-    separator = Separator(load_preset(preset), progress=False)
-    estimates = {}
-    for track in sorted(p for p in test.iterdir() if p.is_dir()):
-        mixture, rate = read_audio(track / "mixture.wav")
-        estimates[track.name] = separator.separate(mixture, rate)["speech"][0]
-    return estimates
-
-
-def magnitude_l1(estimates: dict[str, np.ndarray], test: Path) -> float:
-    """Mean over test examples of mean |S(estimate) - S(clean speech)|: the quantity `spectral_l1` trains on."""
-    from sepzoo.audio_io import read_audio
-
-    values = [np.mean(np.abs(magnitude(estimate) - magnitude(read_audio(test / name / "speech.wav")[0][0])))
-              for name, estimate in estimates.items()]
-    return float(np.mean(values))
+    mixture, rate = read_audio(track / "mixture.wav")
+    return Separator(load_preset(run / "preset"), progress=False).separate(mixture, rate)["speech"][0]
 
 
 def table(rows: list[dict], noisy: dict[str, float], steps: int, batch: int) -> str:
@@ -183,9 +214,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="P1 and P2, a few steps, synthetic speech (CI)")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "codec_loss_sweep")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--jobs", type=int, default=2, help="trainings (and scoring workers) at a time")
+    parser.add_argument("--jobs", type=int, default=2, help="trainings at a time")
     parser.add_argument("--losses", nargs="+", choices=sorted(LOSSES), default=list(LOSSES))
     parser.add_argument("--train-only", action="store_true", help="train the runs, score nothing")
+    parser.add_argument("--score-only", action="store_true", help="train nothing; score the finished runs (each "
+                        "once: OUT/eval/<run>.json) and stop before the table")
     parser.add_argument("--publish-docs", action="store_true", help="copy the table and figures to docs/")
     args = parser.parse_args()
     out = args.out.resolve()
@@ -203,41 +236,37 @@ def main() -> None:
             for loss in args.losses for size in sizes]
     # P5 first: the longest runs start while the others fill the second worker.
     runs.sort(key=lambda run: -SIZES[run[0].split("_")[0]])
-    train_all(runs, out, args.jobs)
+    if not args.score_only:
+        train_all(runs, out, args.jobs)
     if args.train_only:
         return
     if not args.quick:
         render_test([args.data / "speech"], [args.data / "noise" / name for name in NOISE], test, 100, 4.0)
     names = [run_name(size, loss) for size in sizes for loss in LOSSES]
-    summary = evaluate([out / name / "preset" for name in names], test / "test", out / "eval", args.jobs)
-    speech_rows = summary["speech"]["rows"]
-
-    rows, estimates_of = [], {}
+    finished = [name for name in names if (out / name / "preset" / "metadata.json").is_file()]
+    scores = {name: run_scores(out, name, test / "test") for name in [NOISY, *finished]}
+    if args.score_only:  # each run is scored once, so a finished run can be scored while others still train
+        return
+    rows = []
     for name in names:
         metadata = json.loads((out / name / "preset" / "metadata.json").read_text())
-        estimates = separate_tests(out / name / "preset", test / "test")
-        estimates_of[name] = estimates
         size, loss = name.split("_")
         rows.append({"run": name, "size": size, "loss_key": loss, "loss": LOSS_LABELS[loss].split(" ")[0],
                      "params": metadata["params"], "wall_time_s": metadata["training"]["wall_time_s"],
                      "steps": metadata["training"]["steps"], "batch": metadata["training"]["batch_size"],
-                     **{metric: speech_rows[name][metric] for metric in ("si_sdr", "pesq", "stoi")},
-                     "l1": magnitude_l1(estimates, test / "test")})
-    from sepzoo.audio_io import read_audio
-
-    noisy = {metric: speech_rows["noisy input"][metric] for metric in ("si_sdr", "pesq", "stoi")}
-    noisy["l1"] = magnitude_l1({p.name: read_audio(p / "mixture.wav")[0][0]
-                                for p in sorted((test / "test").iterdir()) if p.is_dir()}, test / "test")
+                     **aggregate(scores[name])})
+    noisy = aggregate(scores[NOISY])
     if len({(row["steps"], row["batch"]) for row in rows}) != 1:
         raise SystemExit(f"runs differ in steps or batch: {[(r['run'], r['steps'], r['batch']) for r in rows]}")
     (out / "table.md").write_text(table(rows, noisy, rows[0]["steps"], rows[0]["batch"]))
     plot_metrics(rows, noisy, out / "metrics.png")
-    example = sorted(estimates_of[names[0]])[0]
+    example = sorted(scores[NOISY])[0]
     smallest = sizes[0]
     plot_spectrograms(test / "test", example,
-                      {f"{smallest.upper()} {LOSS_LABELS[loss].split(' ')[0]}": estimates_of[run_name(smallest, loss)][example]
+                      {f"{smallest.upper()} {LOSS_LABELS[loss].split(' ')[0]}": separate_one(out / run_name(smallest, loss),
+                                                                                      test / "test" / example)
                        for loss in LOSSES}, out / "spectrograms.png")
-    (out / "summary.json").write_text(json.dumps({"rows": rows, "noisy input": noisy, "example": example}, indent=2)
+    (out / "summary.json").write_text(json.dumps({"rows": rows, NOISY: noisy, "example": example}, indent=2)
                                       + "\n")
     print((out / "table.md").read_text())
     if args.publish_docs:

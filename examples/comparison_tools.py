@@ -48,7 +48,7 @@ def evaluate(presets: list[Path], test: Path, out_dir: Path, jobs: int) -> dict:
 
     The summary's methods are the presets' labels in order, then the reference rows (:data:`REFERENCES`)."""
     labelled = out_dir.parent / "presets"
-    labelled.mkdir(exist_ok=True)
+    labelled.mkdir(parents=True, exist_ok=True)
     links = []
     for preset in presets:
         link = labelled / preset.parent.name

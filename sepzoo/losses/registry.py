@@ -147,9 +147,9 @@ def build_loss(name: str, kwargs: Mapping[str, Any] | None, channels: int,
     """The loss a config's ``loss`` section names, for sources of ``channels`` audio channels.
 
     ``kwargs`` are the section's keyword arguments; a class that takes ``channels`` gets ``channels`` here, and
-    ``kwargs`` may not set it. A string given for one of the class's :func:`model_options` is a zoo name (or
-    preset handle) that ``load_model`` turns into a model; without ``load_model`` it stays a string, which the
-    class refuses. Raises :class:`ConfigError` as :func:`get_loss` does.
+    ``kwargs`` may not set it. A string given (or defaulted) for one of the class's :func:`model_options` is a
+    zoo name (or preset handle) that ``load_model`` turns into a model; without ``load_model`` it stays a string,
+    which the class refuses. Raises :class:`ConfigError` as :func:`get_loss` does.
     """
     kwargs = dict(kwargs or {})
     if CHANNELS in loss_options(name):
@@ -158,9 +158,10 @@ def build_loss(name: str, kwargs: Mapping[str, Any] | None, channels: int,
                               "instead of a loss argument")
         kwargs[CHANNELS] = channels
     if load_model is not None:
+        defaults = {p.name: p.default for p in _parameters(name)}
         for key in model_options(name):
-            if isinstance(kwargs.get(key), str):
-                handle = kwargs[key]
+            handle = kwargs.get(key, defaults.get(key))
+            if isinstance(handle, str):  # given, or the constructor's default zoo name
                 kwargs[key] = load_model(handle)
                 kwargs[key].zoo_handle = handle  # so the loss's get_config can name it
     return get_loss(name, **kwargs)
