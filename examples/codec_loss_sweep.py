@@ -8,6 +8,7 @@ to the clean speech (the metric the baseline optimises).
 
     python examples/codec_loss_sweep.py              # full: 10 trainings (<= 20 min each), test split, tables
     python examples/codec_loss_sweep.py --quick      # P1, P2 for a few steps on synthetic speech (what CI runs)
+    python examples/codec_loss_sweep.py --seed 1 --sizes p1 --out runs/codec_sweep_seed1   # P1 again, seed 1
 
 Writes OUT/table.md, OUT/summary.json, OUT/metrics.png (each metric against params, one line per loss) and
 OUT/spectrograms.png (one test example: clean, noisy, and P1's estimate under each loss); --publish-docs copies
@@ -48,9 +49,10 @@ def run_name(size: str, loss: str) -> str:
     return f"{size}_{loss}"
 
 
-def write_synthetic_speech(out: Path, files: int = 6, seconds: float = 2.0, rate: int = 16000) -> tuple[Path, Path]:
+def write_synthetic_speech(out: Path, files: int = 24, seconds: float = 2.0, rate: int = 16000) -> tuple[Path, Path]:
     """Folders of synthetic 'speech' (harmonic tones with a gliding pitch and syllable-like gaps) and 'noise'
-    (low-passed and white noise bursts), one sub-folder per speaker / recording, for --quick (no ../shared)."""
+    (low-passed and white noise), one sub-folder per speaker / recording, for --quick (no ../shared); 24 of each
+        put speakers and recordings in every split (splits go by a hash of the sub-folder name)."""
     import soundfile as sf
 
     rng = np.random.default_rng(0)
@@ -216,6 +218,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--jobs", type=int, default=2, help="trainings at a time")
     parser.add_argument("--losses", nargs="+", choices=sorted(LOSSES), default=list(LOSSES))
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES), help="models to run")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and data stream (another seed: another "
+                        "--out), e.g. --seed 1 --sizes p1 --out runs/codec_sweep_seed1")
     parser.add_argument("--train-only", action="store_true", help="train the runs, score nothing")
     parser.add_argument("--score-only", action="store_true", help="train nothing; score the finished runs (each "
                         "once: OUT/eval/<run>.json) and stop before the table")
@@ -224,13 +229,13 @@ def main() -> None:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
 
-    sizes = QUICK_SIZES if args.quick else tuple(SIZES)
+    sizes = QUICK_SIZES if args.quick else tuple(args.sizes)
     if args.quick:
         speech, noise = write_synthetic_speech(out / "synthetic")
         data = [f"data.options.speech=[{speech}]", f"data.options.noise=[{noise}]", *QUICK]
         test = render_test([speech], [noise], out / "renders", examples=3, seconds=1.0)
     else:
-        data = []
+        data = [f"seed={args.seed}"] if args.seed else []
         test = REPO / "renders" / "speech_test"
     runs = [(run_name(size, loss), CONFIG, [f"model.kwargs.base_filters={SIZES[size]}", *LOSSES[loss], *data])
             for loss in args.losses for size in sizes]
