@@ -7,7 +7,7 @@ input (`sepzoo.evaluation.speech`, the scores `sepzoo evaluate` reports), plus e
 to the clean speech (the metric the baseline optimises).
 
     python examples/codec_loss_sweep.py              # full: 10 trainings (<= 20 min each), test split, tables
-    python examples/codec_loss_sweep.py --quick      # P1, P2 for a few steps on synthetic speech (what CI runs)
+    python examples/codec_loss_sweep.py --quick      # P1 for a few steps on synthetic speech (what CI runs)
     python examples/codec_loss_sweep.py --seed 1 --sizes p1 --out runs/codec_sweep_seed1   # P1 again, seed 1
 
 Writes OUT/table.md, OUT/summary.json, OUT/metrics.png (each metric against params, one line per loss) and
@@ -31,7 +31,7 @@ from comparison_tools import REPO, SEPZOO, train_all
 
 CONFIG = "zoo_configs/codec_loss_sweep.yaml"
 SIZES = {"p1": 4, "p2": 8, "p3": 16, "p4": 32, "p5": 64}
-QUICK_SIZES = ("p1", "p2")
+QUICK_SIZES = ("p1",)
 LOSSES = {
     "l1": ["loss.name=spectral_l1", "loss.kwargs={fft_size: 512, hop_size: 128}"],
     "codec": ["loss.name=codec", "loss.kwargs={emulator: codec_emulator_spectrogram}"],
@@ -213,7 +213,7 @@ def plot_spectrograms(test: Path, track: str, estimates: dict[str, np.ndarray], 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="P1 and P2, a few steps, synthetic speech (CI)")
+    parser.add_argument("--quick", action="store_true", help="P1, a few steps, synthetic speech (CI)")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "codec_loss_sweep")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--jobs", type=int, default=2, help="trainings at a time")

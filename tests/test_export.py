@@ -41,9 +41,12 @@ SMALL = {
     "WaveNetSeparator": dict(context_samples=512, stacks=2, blocks_per_stack=3, filters=8, skip_channels=8,
                              head_channels=(16, 8)),
     "SpectrogramUNet": dict(target_samples=2000, fft_size=256, hop_size=64, base_filters=4, depth=2),
+    "SpectrogramCodecEmulator": dict(target_samples=2000, fft_size=256, hop_size=64, base_filters=4, depth=2),
+    "WaveformCodecEmulator": dict(target_samples=512, base_filters=4, depth=2, kernel_size=5, linear_taps=15),
 }
 # What cannot be exported, and the words of the one-line reason.
-REFUSED = {("SpectrogramUNet", "litert"): "IRFFT", ("SpectrogramUNet", "onnx"): "IRFFT"}
+REFUSED = {("SpectrogramUNet", "litert"): "IRFFT", ("SpectrogramUNet", "onnx"): "IRFFT",
+           ("SpectrogramCodecEmulator", "litert"): "IRFFT", ("SpectrogramCodecEmulator", "onnx"): "IRFFT"}
 
 
 def small_model(class_name: str):
