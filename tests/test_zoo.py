@@ -109,6 +109,7 @@ def test_list_and_info_verbs(capsys):
         zoo.unregister_preset("tiny_test")
     info = json.loads(capsys.readouterr().out)
     assert info["sources"] == ["low", "high"] and info["weights"] == "none published yet"
+    assert info["gflop_per_second_of_audio"] > 0
     assert main(["info", "nonexistent_model"]) == 2
     assert "unknown model 'nonexistent_model'" in capsys.readouterr().err
 

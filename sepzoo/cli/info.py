@@ -1,4 +1,5 @@
-"""``sepzoo info NAME``: one model's numbers and, when it has weights, its model card metadata."""
+"""``sepzoo info NAME``: one model's numbers (including its FLOPs per second of audio, counted by
+:mod:`sepzoo.models.flops`) and, when it has weights, its model card metadata."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from sepzoo import hub
 from sepzoo.errors import ModelNotFoundError
+from sepzoo.models.flops import flops_per_second
 from sepzoo.zoo import CONFIG_FILE, build_model, fetch_weights, read_metadata, resolve
 
 
@@ -21,7 +23,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(_preset_metadata(args.name, hub.fetch(args.name)), indent=2))
         return 0
     spec, version = resolve(args.name)
-    info = {"name": spec.name, "description": spec.description, **build_model(spec.class_name, spec.config).describe(),
+    model = build_model(spec.class_name, spec.config)
+    info = {"name": spec.name, "description": spec.description, **model.describe(),
+            # Arithmetic per second of one channel at the model's rate as the Separator runs it (overlap 0.25).
+            "gflop_per_second_of_audio": round(flops_per_second(model, overlap=0.25) / 1e9, 3),
             "versions": sorted(spec.versions), "default_version": spec.default_version}
     if version is None:
         info["weights"] = "none published yet"
