@@ -123,8 +123,14 @@ def _input_signature(model):
 
 
 def _convert(model, path: Path, format: str, windows: np.ndarray | None, label: str) -> None:
-    """Write ``model`` as ``format`` to ``path``; raise ConfigError with the converter's reason on failure."""
+    """Write ``model`` as ``format`` to ``path``; raise ConfigError with the converter's reason on failure.
+
+    For ``onnx`` and ``litert`` the model is traced inside
+    :func:`~sepzoo.models.layers.real_valued_dft`, so its STFT layers become convolutions with DFT matrices
+    (neither format converts RFFT / IRFFT); ``saved_model`` keeps the FFT."""
     import tensorflow as tf
+
+    from sepzoo.models.layers import real_valued_dft
 
     signature = _input_signature(model)
     options: dict[str, Any] = {}
@@ -134,7 +140,10 @@ def _convert(model, path: Path, format: str, windows: np.ndarray | None, label: 
             options["optimizations"] = [tf.lite.Optimize.DEFAULT]
             options["representative_dataset"] = lambda: ([window[None]] for window in windows)
     keras_format = "tf_saved_model" if format == "saved_model" else format
-    with _captured_logs() as log:
+    # ONNX and LiteRT builtins have no RFFT / IRFFT: trace the STFT layers as real-valued DFT matrices there.
+    # Model.export traces the model inside this call, so the graph it converts is the DFT one.
+    transform = contextlib.nullcontext() if format == "saved_model" else real_valued_dft()
+    with _captured_logs() as log, transform:
         try:
             model.export(str(path), format=keras_format, input_signature=signature, verbose=False, **options)
             if format == "onnx":

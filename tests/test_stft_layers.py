@@ -1,12 +1,25 @@
-"""STFT / InverseSTFT layers: the right bin, a faithful round trip, config round trips."""
+"""STFT / InverseSTFT layers: the right bin, a faithful round trip, config round trips, and the real-valued DFT path
+(for ONNX / LiteRT export) giving what the FFT path gives, under TensorFlow and JAX."""
 
 from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import scipy.signal
 
-from sepzoo.models.layers import STFT, InverseSTFT
+from sepzoo.models import layers as layers_module
+from sepzoo.models.layers import STFT, InverseSTFT, real_valued_dft
+
+REPO = Path(__file__).resolve().parents[1]
+# (fft_size, hop_size): powers of two, a hop that does not divide the frame, an odd frame, no overlap.
+DFT_SIZES = [(64, 16), (100, 24), (63, 20), (256, 96), (512, 128), (64, 64)]
 
 
 def _numpy(value) -> np.ndarray:
@@ -75,3 +88,96 @@ def test_bad_arguments_are_refused():
         STFT(64, 128)
     with pytest.raises(ValueError, match="hop_size 0"):
         InverseSTFT(64, 0)
+
+
+def _envelope(window, fft_size: int, hop_size: int, frames: int, center: bool, samples: int) -> np.ndarray:
+    """Summed squared window over the ``samples`` output samples of an inverse STFT, over its largest value."""
+    squared = (np.ones(fft_size) if window is None else scipy.signal.get_window(window, fft_size)) ** 2
+    envelope = np.zeros((frames - 1) * hop_size + fft_size)
+    for frame in range(frames):
+        envelope[frame * hop_size:frame * hop_size + fft_size] += squared
+    start = fft_size // 2 if center else 0
+    return np.pad(envelope[start:], (0, samples))[:samples] / envelope.max()
+
+
+def check_dft_matches_fft(sizes=DFT_SIZES, lengths=(None, 900, 1100)) -> None:
+    """STFT and InverseSTFT inside real_valued_dft against the FFT path on random real signals: every window, both
+    centrings, output length as it comes, cut or padded (``lengths``). The spectra agree within 1e-6 of their peak. The
+    waveforms agree within 1e-5 of their peak wherever the summed squared window is at least 1% of its largest
+    value; elsewhere (the first and last few samples without centring, anything past the last frame) both paths
+    divide float32 rounding by that near-zero envelope, so there the bound grows as 1 / sqrt(envelope)."""
+    rng = np.random.default_rng(3)
+    waves = rng.uniform(-1, 1, (2, 1000, 2)).astype(np.float32)
+    for (fft_size, hop_size), window, center in itertools.product(sizes, ["hann", "hamming", None], [False, True]):
+        case = f"fft {fft_size} hop {hop_size} window {window} center {center}"
+        stft = STFT(fft_size, hop_size, window=window, center=center, output="complex")
+        spectra = [keras.ops.convert_to_numpy(part) for part in stft(waves)]
+        with real_valued_dft():
+            dft_spectra = [keras.ops.convert_to_numpy(part) for part in stft(waves)]
+        peak = max(np.abs(part).max() for part in spectra)
+        for part, dft_part in zip(spectra, dft_spectra):
+            np.testing.assert_allclose(dft_part, part, rtol=0, atol=1e-6 * peak, err_msg=case)
+        frames = spectra[0].shape[2]
+        for length in lengths:
+            inverse = InverseSTFT(fft_size, hop_size, window=window, center=center, length=length)
+            expected = keras.ops.convert_to_numpy(inverse(spectra))
+            with real_valued_dft():
+                got = keras.ops.convert_to_numpy(inverse(spectra))
+            assert got.shape == expected.shape == tuple(inverse.compute_output_shape(spectra[0].shape)), case
+            envelope = _envelope(window, fft_size, hop_size, frames, center, got.shape[1])[None, :, None]
+            bound = 1e-5 * np.abs(expected).max() / np.sqrt(np.clip(envelope, 1e-20, 0.01) / 0.01)
+            assert np.all(np.abs(got - expected) <= bound), f"{case} length {length}"
+
+
+def test_real_valued_dft_matches_the_fft_under_tensorflow():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("this backend's own run; the JAX one is below")
+    check_dft_matches_fft()
+
+
+def test_real_valued_dft_matches_the_fft_under_jax_also_jitted():
+    """The same check in a fresh interpreter with KERAS_BACKEND=jax, on one size (JAX compiles every op for every new
+    shape; and no frame-sized hop: Keras' JAX istft gives the wrong length when hop_size == fft_size), and the DFT
+    path under jax.jit against the FFT path."""
+    pytest.importorskip("jax")
+    script = (
+        "import jax, keras, numpy as np\n"
+        "assert keras.backend.backend() == 'jax'\n"
+        "from test_stft_layers import DFT_SIZES, check_dft_matches_fft\n"
+        "from sepzoo.models.layers import STFT, InverseSTFT, real_valued_dft\n"
+        "check_dft_matches_fft([(100, 24)], lengths=(None, 1100))\n"
+        "stft, inverse = STFT(256, 64, center=True, output='complex'), InverseSTFT(256, 64, center=True, length=999)\n"
+        "waves = np.random.default_rng(4).standard_normal((2, 999, 1)).astype('float32')\n"
+        "expected = np.asarray(inverse(stft(waves)))\n"
+        "with real_valued_dft():\n"
+        "    got = np.asarray(jax.jit(lambda w: inverse(stft(w)))(waves))\n"
+        "np.testing.assert_allclose(got, expected, atol=1e-5 * np.abs(expected).max())\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0 and result.stdout.splitlines()[-1:] == ["ok"], result.stderr[-3000:]
+
+
+def test_real_valued_dft_traces_in_a_graph_and_the_setting_is_restored():
+    """The flag is read when a graph is traced (a tf.function traced inside the block keeps the DFT, with no FFT
+    op in it), it nests, and it is restored on leaving, also after an error."""
+    waves = np.random.default_rng(5).standard_normal((2, 1024, 1)).astype(np.float32)
+    stft, inverse = STFT(128, 32, center=True, output="complex"), InverseSTFT(128, 32, center=True, length=1024)
+    expected = keras.ops.convert_to_numpy(inverse(stft(waves)))
+    assert layers_module._REAL_VALUED_DFT is False
+    with real_valued_dft():
+        with real_valued_dft(False):
+            assert layers_module._REAL_VALUED_DFT is False
+        assert layers_module._REAL_VALUED_DFT is True
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            graph = tf.function(lambda w: inverse(stft(w))).get_concrete_function(tf.TensorSpec((None, 1024, 1)))
+            kinds = {node.op for node in graph.graph.as_graph_def().node}
+            assert not [kind for kind in kinds if "FFT" in kind.upper()], kinds
+            np.testing.assert_allclose(graph(tf.constant(waves)).numpy(), expected, atol=1e-5)
+    with pytest.raises(RuntimeError), real_valued_dft():
+        raise RuntimeError("inside")
+    assert layers_module._REAL_VALUED_DFT is False

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sepzoo import hub
 from sepzoo.errors import ModelNotFoundError
-from sepzoo.models.flops import flops_per_second
 from sepzoo.zoo import CONFIG_FILE, build_model, fetch_weights, read_metadata, resolve
 
 
@@ -22,6 +21,8 @@ def run(args: argparse.Namespace) -> int:
     if "://" in args.name or os.path.exists(args.name):
         print(json.dumps(_preset_metadata(args.name, hub.fetch(args.name)), indent=2))
         return 0
+    from sepzoo.models.flops import flops_per_second  # imports Keras: only when a model is described
+
     spec, version = resolve(args.name)
     model = build_model(spec.class_name, spec.config)
     info = {"name": spec.name, "description": spec.description, **model.describe(),

@@ -11,8 +11,10 @@ distance in input samples between two neighbouring frames.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
+from collections.abc import Iterator
 from typing import Sequence
 
 import keras
@@ -362,6 +364,39 @@ class Rescale(layers.Layer):
 
 # --- Short-time Fourier transform ------------------------------------------------------------------------------------
 
+_REAL_VALUED_DFT = False
+"""Whether :class:`STFT` and :class:`InverseSTFT` trace the real-valued DFT instead of the FFT; see
+:func:`real_valued_dft`."""
+
+
+@contextlib.contextmanager
+def real_valued_dft(enabled: bool = True) -> Iterator[None]:
+    """Make :class:`STFT` and :class:`InverseSTFT` compute with real-valued DFT matrices instead of the FFT while
+    inside the ``with`` block.
+
+    The FFT (``keras.ops.stft`` / ``istft``) is the default and the fast path for training and Keras inference.
+    Its RFFT / IRFFT ops have no ONNX (tf2onnx) or LiteRT builtin conversion, so :mod:`sepzoo.export` traces
+    the model inside this block for those formats: the transform becomes a strided convolution whose kernel
+    holds the windowed cos / sin DFT basis, and the inverse a transposed convolution with the windowed inverse
+    basis (which also overlap-adds), followed by a constant per-sample normalisation; only conv, pad, reshape,
+    slice and elementwise ops. Both paths give the same numbers to float32 rounding (about 1e-6 of the
+    signal's scale, with fp32 accumulation; a GPU running matmuls in TF32 would be coarser).
+
+    The flag is read when a layer's ``call`` runs, i.e. when a graph is traced: a graph traced before entering
+    keeps the FFT, and one traced inside keeps the DFT after leaving. It is a process-wide setting, not
+    per-thread.
+
+    Args:
+        enabled: use the DFT (True) or the FFT (False) inside the block; the previous setting is restored on
+            leaving.
+    """
+    global _REAL_VALUED_DFT
+    saved, _REAL_VALUED_DFT = _REAL_VALUED_DFT, bool(enabled)
+    try:
+        yield
+    finally:
+        _REAL_VALUED_DFT = saved
+
 
 def _stft_frames(samples, fft_size: int, hop_size: int, center: bool):
     """Frames :class:`STFT` makes of ``samples`` samples (None stays None)."""
@@ -370,18 +405,90 @@ def _stft_frames(samples, fft_size: int, hop_size: int, center: bool):
     return 1 + samples // hop_size if center else 1 + (samples - fft_size) // hop_size
 
 
+def _window_values(window: str | None, fft_size: int, backend: str) -> np.ndarray:
+    """``window`` as ``keras.ops.stft`` / ``istft`` take it on ``backend``, ``(fft_size,)`` float64 numpy.
+
+    Periodic (None = rectangular), except that TensorFlow's ``hann_window`` / ``hamming_window`` give the
+    symmetric window for an odd ``fft_size`` even when asked for the periodic one.
+    """
+    if window is None:
+        return np.ones(fft_size)
+    periodic = not (backend == "tensorflow" and fft_size % 2)
+    return scipy.signal.get_window(window, fft_size, fftbins=periodic)
+
+
 def _window_spectrum(window: str | None, fft_size: int):
-    """``(real, imag)`` of the rFFT of the periodic ``window`` (None = rectangular), as numpy arrays."""
-    values = np.ones(fft_size) if window is None else scipy.signal.get_window(window, fft_size, fftbins=True)
-    spectrum = np.fft.rfft(values)
+    """``(real, imag)`` of the rFFT of the window ``keras.ops.istft`` applies (see :func:`_window_values`), as
+    numpy arrays."""
+    spectrum = np.fft.rfft(_window_values(window, fft_size, keras.backend.backend()))
     return spectrum.real.astype(np.float32), spectrum.imag.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=16)
+def _dft_kernels(window: str | None, fft_size: int, backend: str) -> tuple[np.ndarray, np.ndarray]:
+    """The windowed real-valued DFT bases of :func:`real_valued_dft`, float64 numpy, read-only.
+
+    With ``N = fft_size``, ``bins = N // 2 + 1``, window ``w`` (as ``backend`` makes it) and ``a = 2 pi n k / N``
+    (``n`` the sample in the frame, ``k`` the bin):
+
+    - ``analysis`` ``(N, 1, 2 * bins)``, a conv kernel ``(taps, in, out)``: output channel ``k`` is
+      ``w[n] cos(a)`` (the real part of bin ``k``), channel ``bins + k`` is ``-w[n] sin(a)`` (its imaginary part);
+    - ``synthesis`` ``(N, 1, 2 * bins)``, a transposed-conv kernel ``(taps, out, in)``: the one-sided inverse DFT
+      times the synthesis window, ``w[n] c_k cos(a) / N`` for the real parts and ``-w[n] c_k sin(a) / N`` for
+      the imaginary ones, with ``c_k = 2`` except 1 for bin 0 and (even ``N``) bin ``N / 2``, whose imaginary
+      parts drop out as in an inverse real FFT.
+    """
+    bins = fft_size // 2 + 1
+    angle = 2 * np.pi * (np.outer(np.arange(fft_size), np.arange(bins)) % fft_size) / fft_size  # (N, bins)
+    window_values = _window_values(window, fft_size, backend)[:, None]
+    weights = np.full(bins, 2.0)
+    weights[0] = 1.0
+    if fft_size % 2 == 0:
+        weights[-1] = 1.0
+    basis = window_values * np.concatenate([np.cos(angle), -np.sin(angle)], axis=1)  # (N, 2 * bins)
+    kernels = basis[:, None, :], (basis * np.tile(weights, 2) / fft_size)[:, None, :]
+    for kernel in kernels:
+        kernel.flags.writeable = False
+    return kernels
+
+
+@functools.lru_cache(maxsize=64)
+def _overlap_add_scale(window: str | None, fft_size: int, hop_size: int, frames: int, backend: str) -> np.ndarray:
+    """``(samples,)`` float64: what :class:`InverseSTFT` multiplies the overlap-added frames by, on the DFT path.
+
+    ``samples = (frames - 1) * hop_size + fft_size``. ``1 / E`` with ``E`` the summed squared window of the
+    frames covering the sample, as :class:`InverseSTFT` divides by on the FFT path; where ``E`` is tiny the FFT
+    path keeps what the backend's ``istft`` gives, and so does this: TensorFlow divides by the steady-state sum
+    ``D`` of the squared window at that sample's position in the hop, and only uses ``1 / E`` where
+    ``E > 1e-3 D``; JAX (scipy's ``istft``) uses ``1 / E`` wherever ``E > 1e-10`` and 1 elsewhere.
+    """
+    squared = _window_values(window, fft_size, backend) ** 2
+    samples = (frames - 1) * hop_size + fft_size
+    starts = np.arange(frames)[:, None] * hop_size
+    envelope = np.zeros(samples)
+    np.add.at(envelope, (starts + np.arange(fft_size)).ravel(), np.tile(squared, frames))
+    if backend == "jax":
+        scale = np.where(envelope > 1e-10, 1.0 / np.maximum(envelope, 1e-10), 1.0)
+    else:
+        overlaps = -(-fft_size // hop_size)
+        steady = np.pad(squared, (0, overlaps * hop_size - fft_size)).reshape(overlaps, hop_size).sum(axis=0)
+        steady = np.maximum(steady[np.arange(samples) % hop_size], 1e-30)
+        scale = np.where(envelope > 1e-3 * steady, 1.0 / np.maximum(envelope, 1e-30), 1.0 / steady)
+    scale.flags.writeable = False
+    return scale
+
+
+def _dim(x, axis: int):
+    """``x.shape[axis]`` when known at trace time, else the dynamic size."""
+    return x.shape[axis] if x.shape[axis] is not None else ops.shape(x)[axis]
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class STFT(layers.Layer):
     """Short-time Fourier transform of each channel: ``(B, T, K)`` waveforms -> ``(B, K, frames, fft_size//2 + 1)``.
 
-    Built on ``keras.ops.stft``, so it runs on any backend. Frame ``f`` starts at sample ``f * hop_size``
+    Built on ``keras.ops.stft``, so it runs on any backend (inside :func:`real_valued_dft`: a strided
+    convolution with the windowed DFT basis, the same numbers). Frame ``f`` starts at sample ``f * hop_size``
     (``center=False``: ``frames = 1 + (T - fft_size) // hop_size``, and ``T`` must be at least ``fft_size``) or
     is centred on it (``center=True``: the signal is reflect-padded by ``fft_size // 2`` on both sides,
     ``frames = 1 + T // hop_size``). Bin ``b`` is the frequency ``b * sample_rate / fft_size``.
@@ -414,11 +521,35 @@ class STFT(layers.Layer):
 
     def call(self, waveforms):
         signals = ops.transpose(waveforms, (0, 2, 1))  # (B, K, T): keras.ops.stft transforms the last axis
-        real, imag = ops.stft(signals, self.fft_size, self.hop_size, self.fft_size, window=self.window,
-                              center=self.center)
+        if _REAL_VALUED_DFT:
+            real, imag = self._real_valued_stft(signals)
+        else:
+            real, imag = ops.stft(signals, self.fft_size, self.hop_size, self.fft_size, window=self.window,
+                                  center=self.center)
         if self.output_mode == "complex":
             return real, imag
         return ops.sqrt(ops.square(real) + ops.square(imag) + 1e-12)
+
+    def _real_valued_stft(self, signals):
+        """What ``keras.ops.stft`` gives, as a strided convolution with the windowed DFT basis.
+
+        Args:
+            signals: ``(batch, channels, samples)`` waveforms, float32 or float64.
+
+        Returns:
+            ``(real, imag)``, each ``(batch, channels, frames, fft_size // 2 + 1)``.
+        """
+        bins = self.fft_size // 2 + 1
+        if self.center:  # as keras.ops.stft: reflect-pad by half a frame on both sides
+            half = self.fft_size // 2
+            signals = ops.pad(signals, ((0, 0), (0, 0), (half, half)), mode="reflect")
+        channels = signals.shape[1]
+        mono = ops.reshape(signals, (-1, _dim(signals, 2), 1))  # (B * K, T, 1)
+        analysis, _ = _dft_kernels(self.window, self.fft_size, keras.backend.backend())
+        kernel = ops.convert_to_tensor(analysis, dtype=signals.dtype)
+        spectra = ops.conv(mono, kernel, strides=self.hop_size, padding="valid")  # (B * K, frames, 2 * bins)
+        spectra = ops.reshape(spectra, (-1, channels, _dim(spectra, 1), 2 * bins))
+        return spectra[..., :bins], spectra[..., bins:]
 
     def compute_output_shape(self, input_shape):
         batch, samples, channels = input_shape
@@ -442,8 +573,10 @@ class InverseSTFT(layers.Layer):
     steady-state sum only). With the same ``fft_size``, ``hop_size``, ``window`` and ``center`` as the forward
     transform it gives the signal back: all of it with ``center=True``; with ``center=False`` all but the
     first and last few samples, where the window is near zero (those stay as ``keras.ops.istft`` gives them).
+    Inside :func:`real_valued_dft` the same numbers come from a transposed convolution with the windowed inverse
+    DFT basis and a constant per-sample normalisation (the number of frames must then be known when traced).
     Output length in samples: ``length`` if given, else ``(frames - 1) * hop_size + fft_size``
-    (``center=False``) or ``(frames - 1) * hop_size`` (``center=True``).
+    (``center=False``) or ``(frames - 1) * hop_size`` (``center=True``; one more for an odd ``fft_size``).
 
     Args:
         fft_size: frame and FFT length, samples.
@@ -471,6 +604,8 @@ class InverseSTFT(layers.Layer):
 
     def call(self, inputs):
         real, imag = inputs
+        if _REAL_VALUED_DFT:
+            return self._real_valued_istft(real, imag)
         signals = self._istft(real, imag)
         # What keras.ops.istft makes of frames holding just the window: the squared-window envelope over its
         # own normalisation. 1 wherever the backend normalised exactly; near 0 where no window reaches.
@@ -483,13 +618,42 @@ class InverseSTFT(layers.Layer):
             signals = ops.pad(signals, padding)[..., : self.length]
         return ops.transpose(signals, (0, 2, 1))  # (B, K, T) -> (B, T, K)
 
+    def _real_valued_istft(self, real, imag):
+        """What :meth:`call` gives on the FFT path, with a transposed convolution (inverse DFT and overlap-add in
+        one) and a constant per-sample normalisation.
+
+        Args:
+            real: ``(batch, channels, frames, fft_size // 2 + 1)`` real parts; ``frames`` known when traced.
+            imag: the imaginary parts, the same shape.
+
+        Returns:
+            ``(batch, samples, channels)`` waveforms, ``samples`` as :meth:`compute_output_shape` says.
+        """
+        channels, frames, bins = real.shape[1], real.shape[2], real.shape[3]
+        if frames is None:
+            raise ValueError("InverseSTFT: the real-valued DFT needs the number of frames when traced; give the "
+                             "model a fixed input length")
+        spectra = ops.reshape(ops.concatenate([real, imag], axis=-1), (-1, frames, 2 * bins))  # (B * K, F, 2 bins)
+        _, synthesis = _dft_kernels(self.window, self.fft_size, keras.backend.backend())
+        kernel = ops.convert_to_tensor(synthesis, dtype=real.dtype)
+        signals = ops.conv_transpose(spectra, kernel, strides=self.hop_size, padding="valid")[..., 0]
+        scale = _overlap_add_scale(self.window, self.fft_size, self.hop_size, frames, keras.backend.backend())
+        # The samples keras.ops.istft keeps (then cut or zero-padded to ``length``), and their scale.
+        start = self.fft_size // 2 if self.center else 0
+        end = len(scale) - start if self.length is None else min(start + self.length, len(scale))
+        signals = signals[:, start:end] * ops.convert_to_tensor(scale[start:end], dtype=real.dtype)
+        if self.length is not None and end - start < self.length:
+            signals = ops.pad(signals, ((0, 0), (0, self.length - (end - start))))
+        signals = ops.reshape(signals, (-1, channels, signals.shape[-1]))
+        return ops.transpose(signals, (0, 2, 1))  # (B, K, T) -> (B, T, K)
+
     def compute_output_shape(self, input_shapes):
         # The shapes of (real, imag), or one of them.
         single = input_shapes[0] is None or isinstance(input_shapes[0], int)
         batch, channels, frames, _ = tuple(input_shapes if single else input_shapes[0])
         samples = self.length
         if samples is None and frames is not None:
-            samples = (frames - 1) * self.hop_size + (0 if self.center else self.fft_size)
+            samples = (frames - 1) * self.hop_size + (self.fft_size % 2 if self.center else self.fft_size)
         return (batch, samples, channels)
 
     def get_config(self):
