@@ -20,14 +20,14 @@ def test_fit_in_your_script(tmp_path):
 
 
 def test_seed_c_comparison_quick(tmp_path):
-    """The comparison's whole path (4 trainings, two evaluations, energy ratios, table, plot) on tones."""
+    """The comparison's whole path (3 trainings, two evaluations, energy ratios, table, plot) on tones."""
     result = subprocess.run([sys.executable, str(REPO / "examples" / "seed_c_comparison.py"), "--quick", "--out",
                              str(tmp_path / "seed_c")], capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-3000:])
     table = (tmp_path / "seed_c" / "table.md").read_text()
     rows = [line for line in table.splitlines() if line.startswith("| WaveNetSeparator") or
             line.startswith("| ConvBaseline")]
-    assert len(rows) == 4 and "| equal split |" in table
+    assert len(rows) == 3 and "| equal split |" in table
     assert (tmp_path / "seed_c" / "sdr.png").stat().st_size > 10_000
 
 
