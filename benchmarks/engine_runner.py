@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--export", help="folder written by `sepzoo export` (exported engines)")
     parser.add_argument("--input", required=True, help="audio file to separate")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=8, help="Separator windows per model call")
+    parser.add_argument("--batch-size", type=int, default=1, help="Separator windows per model call (its default)")
     parser.add_argument("--overlap", type=float, default=0.25, help="Separator overlap fraction")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of the input separated first")
     parser.add_argument("--label", help="system name in the JSON line (default: the model or export name)")

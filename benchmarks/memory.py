@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(DEFAULT_ENGINES))
     parser.add_argument("--lengths", nargs="+", type=float, default=[30.0, 600.0], help="track lengths, seconds")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=1, help="Separator windows per model call (its default)")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "speed")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, nargs="+", default=[30.0, 600.0], help="track lengths in s")
     parser.add_argument("--rate", type=int, default=44100, help="input sample rate in Hz (default 44100)")
     parser.add_argument("--channels", type=int, default=2, choices=(1, 2), help="input channels (default 2)")
-    parser.add_argument("--batch-size", type=int, default=8, help="windows per model call")
+    parser.add_argument("--batch-size", type=int, default=1, help="windows per model call (the Separator's default)")
     args = parser.parse_args()
 
     import tensorflow as tf

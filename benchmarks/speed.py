@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["lightweight_aspp"], help="zoo entries to time")
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(DEFAULT_ENGINES))
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--batch-size", type=int, default=8, help="Separator windows per model call")
+    parser.add_argument("--batch-size", type=int, default=1, help="Separator windows per model call (its default)")
     parser.add_argument("--overlap", type=float, default=0.25, help="Separator overlap fraction")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the stereo 44.1 kHz input")
     parser.add_argument("--flops-only", action="store_true", help="FLOP table of every zoo entry, no timing")

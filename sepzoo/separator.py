@@ -76,8 +76,8 @@ class Separator:
         batch_size: Windows per model call (a stereo input through a mono model gives two items per window).
             Every call has this many: a last, partial batch is padded with silent windows, so a compiled
             graph (JAX, XLA, LiteRT's allocation) is built for one shape only. 1, the default, is the
-            fastest on a CPU (``lightweight_aspp`` on one thread, per window: TensorFlow 53 ms at 1, 83 ms
-            at 8; ONNX Runtime 45 ms and 65 ms) and keeps memory lowest; a GPU wants larger batches.
+            fastest on a CPU (``lightweight_aspp``, one thread, per window: TensorFlow 52 ms at 1 stereo
+            window, 81 ms at 8; ``benchmarks/window_time.py``) and keeps memory lowest; a GPU wants more.
         progress: Show a tqdm bar over windows on stderr.
         stems: Output stems as sums of the model's sources, e.g. ``two_stems(model.sources, "drums")`` or
             ``{"rhythm": ["drums", "bass"], "harmony": ["keys", "other"]}``; default one stem per source.

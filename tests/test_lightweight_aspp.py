@@ -87,11 +87,12 @@ class TestLightweightASPP(ModelContract):
     init_kwargs = dict(variant="b", output_head="mask", basis_size=8, basis_kernel_size=64, **SMALL)
 
 
-def test_every_variant_keeps_the_contract(small_model, tmp_path):
+def test_every_variant_keeps_the_contract(small_model, request):
     case = TestLightweightASPP()
     case.check_output_shape(small_model)
     case.check_describe(small_model)
-    case.check_fit_lowers_the_loss(small_model)
+    if request.node.callspec.id != "b-mask":  # TestLightweightASPP trains that one already (CI time)
+        case.check_fit_lowers_the_loss(small_model)
 
 
 def test_waveform_head_matches_under_jax(tmp_path):
