@@ -75,6 +75,25 @@ def test_overlap_and_batch_size_do_not_change_a_linear_model(centred_model, over
     assert_stems(separator.separate(audio, 8000), audio, FILTERS)
 
 
+def test_every_model_call_gets_a_full_batch_and_the_stems_stay_exact(centred_model):
+    """A last, partial batch is padded with silent windows (one shape for compiled graphs) and cut off again."""
+    shapes = []
+
+    class Recording:  # an engine: the geometry and a batch predict
+        name, sources, sample_rate, channels = "recording", centred_model.sources, 8000, 1
+        context_samples, target_samples, fixed_input_length = 64, 32, True
+
+        def predict(self, windows):
+            shapes.append(windows.shape)
+            return np.asarray(centred_model.predict_on_batch(windows))
+
+    audio = tone(8000, 0.1, channels=2)
+    separator = Separator(Recording(), batch_size=4)
+    assert separator.windows_for(audio.shape[1]) % 4 != 0  # so the last batch is a partial one
+    assert_stems(separator.separate(audio, 8000), audio, FILTERS)
+    assert len(shapes) > 1 and set(shapes) == {(8, 64, 1)}  # 4 stereo windows through a mono model
+
+
 def test_stereo_model_handles_stereo_and_mono_input():
     stereo_model = FirModel(FILTERS, channels=2, context_samples=64, target_samples=32)
     stereo = tone(8000, 0.05, channels=2)
