@@ -4,6 +4,7 @@ batch default.
     python benchmarks/window_time.py --engine keras-tf --batches 1 2 8 16
     python benchmarks/window_time.py --engine onnx --export runs/on_device/exports/lightweight_aspp_onnx
     python benchmarks/window_time.py --engine keras-tf --jit --batches 2      # XLA-compiled TensorFlow
+    python benchmarks/window_time.py --engine onnx --export EXPORT --profile  # ONNX Runtime time per op type
 
 One process per call (run it once per engine). The model (or export) gets float32 ``(batch, context_samples,
 channels)`` windows of noise; after two warm-up calls, the fastest of several calls is divided by the batch.
@@ -26,6 +27,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine_runner import ENGINES, EXPORTED, limit_threads, open_model  # noqa: E402
 
 
+def profile_onnx(args) -> None:
+    """ONNX Runtime's own profile of six batch-1 calls: share of kernel time per op type."""
+    import collections
+
+    import numpy as np
+    import onnxruntime
+
+    from sepzoo.engines import read_export_info
+
+    if args.engine != "onnx":
+        raise SystemExit("--profile: needs --engine onnx")
+    path, info = read_export_info(args.export)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = args.threads
+    options.enable_profiling = True
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    x = (0.1 * np.random.default_rng(0).standard_normal((1, info["context_samples"], info["channels"])))
+    feed = {session.get_inputs()[0].name: x.astype(np.float32)}
+    for _ in range(6):
+        session.run(None, feed)
+    trace = Path(session.end_profiling())  # ONNX Runtime writes it to the working folder
+    events = json.loads(trace.read_text())
+    trace.unlink()
+    per_op = collections.Counter()
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            per_op[event["args"]["op_name"]] += event["dur"]
+    total = sum(per_op.values())
+    for op, microseconds in per_op.most_common():
+        print(f"{op:20s} {100 * microseconds / total:5.1f} %  {microseconds / 6000:7.2f} ms per call")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=ENGINES, default="keras-tf")
@@ -34,6 +67,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 2, 4, 8, 16], help="items per call")
     parser.add_argument("--jit", action="store_true", help="keras-tf: compile with XLA (model.jit_compile)")
+    parser.add_argument("--profile", action="store_true", help="onnx: share of model time per op type, batch 1")
     args = parser.parse_args()
     if args.engine in EXPORTED and not args.export:
         parser.error(f"--engine {args.engine} needs --export FOLDER")
@@ -41,6 +75,9 @@ def main() -> None:
 
     import numpy as np
 
+    if args.profile:
+        profile_onnx(args)
+        return
     model = open_model(args)
     if args.jit:
         model.jit_compile = True
