@@ -313,7 +313,19 @@ def _ffmpeg_failure(stderr: bytes) -> str:
 
 
 def _ffprobe_info(path: Path) -> AudioInfo:
-    """The header of ``path``'s first audio stream as ``ffprobe`` reads it (frames unknown until decoded)."""
+    """The header of ``path``'s first audio stream as ``ffprobe`` reads it (frames unknown until decoded);
+    probed once while the file is unchanged (checking a file and then reading it asks twice)."""
+    try:
+        status = path.stat()
+    except OSError:  # gone since it was checked: let ffprobe say so
+        return _probed_header.__wrapped__(path, 0, 0, (0, 0))
+    return _probed_header(path, status.st_size, status.st_mtime_ns, (status.st_dev, status.st_ino))
+
+
+@functools.lru_cache(maxsize=64)
+def _probed_header(path: Path, size: int, mtime_ns: int, inode: tuple[int, int]) -> AudioInfo:
+    """:func:`_ffprobe_info` for one version of the file (size, modification time and inode are the cache key;
+    a failure raises and is not cached)."""
     command = ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
                "stream=sample_rate,channels,codec_name", "-of", "json", str(path)]
     try:

@@ -241,6 +241,27 @@ def test_aac_m4a_and_webm_decode_through_ffmpeg_to_their_end(tmp_path, name, cod
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (scripts/setup_env.sh installs it)")
+def test_an_ffmpeg_file_is_probed_once_until_it_changes(tmp_path, monkeypatch):
+    import sepzoo.audio_io
+
+    probes = []
+    run = subprocess.run
+
+    def counting(command, *args, **kwargs):
+        probes.extend(command[:1] if command[0] == "ffprobe" else [])
+        return run(command, *args, **kwargs)
+
+    path = ffmpeg_encoded(tmp_path / "probe.m4a", tone(44100, 0.5), 44100, "-c:a", "aac")
+    monkeypatch.setattr(sepzoo.audio_io.subprocess, "run", counting)
+    audio_info(path)
+    read_audio(path)
+    assert sum(block.shape[1] for block in iter_blocks(path, 4096)) == audio_info(path).frames
+    assert len(probes) == 1  # checking, reading and streaming the file share one probe
+    ffmpeg_encoded(path, tone(22050, 0.5, channels=2), 22050, "-c:a", "aac")  # the file changes
+    assert audio_info(path).channels == 2 and len(probes) == 2
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (scripts/setup_env.sh installs it)")
 def test_damaged_m4a_is_one_error_line(tmp_path):
     good = ffmpeg_encoded(tmp_path / "good.m4a", tone(44100, 1.0), 44100, "-c:a", "aac").read_bytes()
     cut = tmp_path / "cut.m4a"
