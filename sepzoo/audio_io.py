@@ -31,6 +31,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import stat
 import struct
 import subprocess
@@ -720,6 +721,25 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fo
     with AudioWriter(path, sample_rate, audio.shape[0], format, subtype) as writer:
         writer.write(audio)
     return path
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (``pthread_sigmask``) inside the block; one that arrives is handled on leaving.
+
+    For the steps that create something and record it for clean-up (a folder, a temporary file and the writer
+    that owns it): a Ctrl-C or ``kill`` between the creation and the record would leave the thing behind with
+    nobody to remove it. Elsewhere, and where the platform has no signal masks, signals act at once.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def make_output_dirs(folder: Path) -> list[Path]:

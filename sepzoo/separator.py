@@ -28,6 +28,7 @@ from sepzoo.audio_io import (
     output_extension,
     read_audio,
     remove_empty_folders,
+    signals_deferred,
 )
 from sepzoo.dsp import (
     OverlapAdd,
@@ -486,11 +487,13 @@ def _write_stems(stems: Iterator[np.ndarray], sources: Sequence[str], in_path: P
     """
     extension = output_extension(format)
     track_dir = Path(out_dir) / in_path.stem
-    created = make_output_dirs(track_dir)
+    created: list[Path] = []
     writers: list[AudioWriter] = []
     try:
-        for source in sources:
-            writers.append(AudioWriter(track_dir / f"{source}.{extension}", out_rate, channels, format))
+        with signals_deferred():  # a signal between creating a folder or temporary and recording it would leak it
+            created = make_output_dirs(track_dir)
+            for source in sources:
+                writers.append(AudioWriter(track_dir / f"{source}.{extension}", out_rate, channels, format))
         for block in stems:
             for writer, stem in zip(writers, block):
                 writer.write(stem)

@@ -616,6 +616,37 @@ def test_separate_signalled_in_process_cleans_up(signum, status, line, tmp_path,
     assert signal.getsignal(signal.SIGTERM) is handler  # the CLI put the previous handler back
 
 
+@pytest.mark.parametrize("signum, status, line", [
+    (signal.SIGINT, 130, "sepzoo: interrupted"),
+    (signal.SIGTERM, 143, "sepzoo: terminated"),
+])
+def test_separate_signalled_while_creating_its_outputs_leaves_nothing(signum, status, line, tmp_path, capfd,
+                                                                      tiny_model, monkeypatch):
+    """The signal arrives just after a stem's temporary file is created, before its writer is recorded: it is
+    held until the writers are, then cleans everything up like any other."""
+    import sepzoo.audio_io
+
+    wav(tmp_path / "in" / "song.wav", tone(8000, 1.0), 8000)
+    before = tree_of(tmp_path)
+    create, made = sepzoo.audio_io._create_locked, []
+
+    def create_then_signal(destination):
+        made.append(create(destination))
+        if len(made) == 2:
+            signal.raise_signal(signum)
+        return made[-1]
+
+    monkeypatch.setattr(sepzoo.audio_io, "_create_locked", create_then_signal)
+    interrupt_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        capfd.readouterr()
+        assert run_cli(["separate", "-m", "tiny", "-o", tmp_path / "out", tmp_path / "in" / "song.wav"]) == status
+    finally:
+        signal.signal(signal.SIGINT, interrupt_handler)
+    assert capfd.readouterr().err.splitlines() == [line]
+    assert len(made) == len(GAINS) and tree_of(tmp_path) == before  # every writer was made, then all removed
+
+
 def test_train_terminated_after_a_checkpoint_resumes_without_leftovers(tmp_path, capfd):
     """A real ``sepzoo train`` gets SIGTERM after its first checkpoint: one line, status 143, the run kept for
     resuming without temporaries. What a SIGKILL in the middle of a write leaves is then planted, and the
