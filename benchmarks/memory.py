@@ -6,7 +6,7 @@
 For each length a synthetic stereo 44.1 kHz track (``benchmarks/separate_speed.py``'s sines plus noise, written
 block by block) is separated by ``benchmarks/engine_runner.py`` in a fresh process per engine and length:
 ``Separator.separate_file`` streams the file through resampling, the model's windows and overlap-add, and
-writes the stems as it goes. Reported: the process's peak resident memory (``ru_maxrss``: the runtime, the
+writes the stems as it goes. Reported: the process's peak resident memory (``VmHWM``: the runtime, the
 model and every buffer), the growth from the shortest to the longest track, the real-time factor, and which of
 TensorFlow / Keras / JAX each run imported (the ONNX and LiteRT engines import none of them). Exports are
 made once under ``--out`` as in ``benchmarks/speed.py``.

@@ -38,6 +38,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from engine_runner import ENGINES, EXPORTED  # noqa: E402  (no TensorFlow: it imports only the standard library)
+from speed import INPUT_RATE, calibration_tree  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = Path(__file__).resolve().parent
 ENGINE_RUNNER = BENCHMARKS / "engine_runner.py"
@@ -48,10 +53,6 @@ PEER_PACKAGES = ["openunmix==1.3.0", "demucs==4.1.0", "einops==0.8.2", "julius==
                  "numpy==2.4.6", "soundfile==0.14.0", "cffi==2.1.1", "pycparser==3.12"]
 """Installed with ``--no-deps``: the peers' model code and what it imports, no torchaudio."""
 PEERS = ("umxhq", "htdemucs")
-ENGINES = ("keras-tf", "keras-jax", "onnx", "litert", "litert-int8")
-EXPORTED = ("onnx", "litert", "litert-int8")
-"""Engines that run a ``sepzoo export`` (made once under ``--out/exports``) rather than the Keras model."""
-SAMPLE_RATE = 44100
 
 
 def peers_python(venv: Path, python: str) -> Path:
@@ -76,25 +77,19 @@ sys.path.insert(0, sys.argv[1])
 from speed import export
 print(export(sys.argv[2], sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5])))
 """
-"""``speed.py``'s :func:`export` in a child: TensorFlow must never load in this parent (see :func:`run_child`)."""
+"""``speed.py``'s :func:`export` in a child: TensorFlow never loads in this parent (see :func:`run_child`)."""
 
 
 def export_for(model: str, engine: str, out: Path, track: Path) -> Path:
     """The ``sepzoo export`` of ``model`` that ``engine`` runs, made once under ``out/exports`` by ``speed.py``'s
     :func:`export` (int8 calibrated on the input's first 10 s, as there)."""
-    import soundfile as sf
-
     folder = out / "exports" / f"{model}_{engine}"  # where speed.py's export() puts it
     if (folder / "sepzoo.json").is_file():
         return folder
-    calibration = out / "calibration" / "track" / "mixture.wav"
-    if not calibration.is_file():
-        calibration.parent.mkdir(parents=True, exist_ok=True)
-        audio, rate = sf.read(str(track), frames=10 * SAMPLE_RATE, dtype="float32")
-        sf.write(str(calibration), audio, rate)
+    calibration = calibration_tree(out, track)
     print(f"exporting {model} for {engine} ...", flush=True)
     result = subprocess.run([sys.executable, "-c", EXPORT_CHILD, str(BENCHMARKS), model, engine, str(out),
-                             str(calibration.parent.parent)], check=False, capture_output=True, text=True)
+                             str(calibration)], check=False, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"export of {model} for {engine} failed:\n{result.stderr[-3000:]}")
     return Path(result.stdout.strip().splitlines()[-1])
@@ -116,9 +111,8 @@ def child_env(threads: int, peer: bool) -> dict[str, str]:
 def run_child(command: list[str], env: dict[str, str], what: str) -> dict:
     """Run one timed child; its JSON report, or ``{"error": ...}`` with the tail of its output.
 
-    On Linux a child's ``ru_maxrss`` starts from its parent's peak resident memory (the parent's memory map is
-    what ``execve`` replaces), so this parent stays small (NumPy and soundfile, the track written in blocks,
-    exports made in children) or every child would report at least the parent's peak.
+    The children report ``VmHWM`` (``ru_maxrss`` would carry this parent's peak into them); the parent stays
+    small anyway (NumPy and soundfile, the track written in blocks, exports made in children).
     """
     load = os.getloadavg()[0]  # other work on the machine slows every timing: recorded beside it
     print(f"running {what} (1-min load average {load:.2f}) ...", flush=True)
@@ -179,7 +173,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "peers", help="output folder")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(BENCHMARKS))
     from separate_speed import write_track
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -189,7 +182,7 @@ def main() -> None:
         raise SystemExit(f"{ENGINE_RUNNER}: not found; pass --no-sepzoo to run the peers alone")
     track = args.out / f"input_{args.seconds:g}s.wav"
     if not track.is_file():
-        write_track(track, args.seconds, SAMPLE_RATE, 2)
+        write_track(track, args.seconds, INPUT_RATE, 2)
     exports = {engine: export_for(args.model, engine, args.out, track) for engine in engines if engine in EXPORTED}
     rows = []
     for threads in args.threads:
