@@ -49,7 +49,7 @@ def _fft(n: int) -> float:
     return 2.5 * n * math.log2(n) if n > 1 else 0.0
 
 
-def _einsum_flops(subscripts: str, *operands, result) -> float:
+def _einsum_flops(subscripts: str, *operands) -> float:
     """2 x the product of every index's extent: each output element sums over the contracted indices."""
     inputs = subscripts.replace(" ", "").split("->")[0].split(",")
     extents: dict[str, int] = {}
@@ -82,7 +82,7 @@ def _cost(op: str, args: tuple, kwargs: dict, result) -> float:
     if op == "matmul":
         return 2.0 * _size(_shape(result)) * _shape(args[0])[-1]
     if op == "einsum":
-        return _einsum_flops(args[0], *args[1:], result=result)
+        return _einsum_flops(args[0], *args[1:])
     if op in ("stft", "istft"):
         signal = args[0]
         fft_length = int(kwargs.get("fft_length", args[3] if len(args) > 3 else 0))
@@ -137,6 +137,14 @@ def _counting() -> Iterator[dict[str, float]]:
             setattr(namespace, op, function)
 
 
+def _counted(model, samples: int) -> dict[str, float]:
+    """FLOPs by op of one eager forward pass over a ``(1, samples, channels)`` zero window."""
+    window = np.zeros((1, samples, model.channels), np.float32)
+    with _counting() as totals:
+        model(window, training=False)
+    return dict(totals)
+
+
 def window_flops(model, *, by_op: bool = False) -> float | dict[str, float]:
     """FLOPs of one forward pass over one ``(1, context_samples, channels)`` window.
 
@@ -147,10 +155,8 @@ def window_flops(model, *, by_op: bool = False) -> float | dict[str, float]:
     Returns:
         The total FLOPs (float), or the split by op.
     """
-    window = np.zeros((1, model.context_samples, model.channels), np.float32)
-    with _counting() as totals:
-        model(window, training=False)
-    return dict(totals) if by_op else float(sum(totals.values()))
+    totals = _counted(model, model.context_samples)
+    return totals if by_op else float(sum(totals.values()))
 
 
 def flops_per_second(model, *, overlap: float = 0.25, segment_samples: int | None = None) -> float:
@@ -164,13 +170,8 @@ def flops_per_second(model, *, overlap: float = 0.25, segment_samples: int | Non
         segment_samples: Window length when it differs from ``context_samples`` (models with a free time
             axis); counted on a window of that length.
     """
-    if segment_samples is not None and segment_samples != model.context_samples:
-        window = np.zeros((1, segment_samples, model.channels), np.float32)
-        with _counting() as totals:
-            model(window, training=False)
-        flops = float(sum(totals.values()))
-        target = segment_samples - (model.context_samples - model.target_samples)
-    else:
-        flops, target = window_flops(model), model.target_samples
+    samples = model.context_samples if segment_samples is None else int(segment_samples)
+    flops = float(sum(_counted(model, samples).values()))
+    target = samples - (model.context_samples - model.target_samples)
     hop = max(1, target - round(overlap * target))
     return flops * model.sample_rate / hop
